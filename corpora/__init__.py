@@ -1,0 +1,1 @@
+"""Corpora, their documents and versions, and the upload workflow."""

@@ -1,0 +1,81 @@
+"""Queries about corpora and their members."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from corpora.models import Corpus, CorpusKind, CorpusMember, ReviewPolicy
+
+CORPUS_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class CorpusError(Exception):
+    """A corpus request that cannot be honoured; ``code`` names why."""
+
+    def __init__(self, code: str, **details: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.details = details
+
+
+def create_corpus(
+    *,
+    session: Session,
+    name: str,
+    title: str,
+    kind: CorpusKind,
+    review_policy: ReviewPolicy,
+    language: str = "fr",
+) -> Corpus:
+    if not CORPUS_NAME.match(name):
+        raise CorpusError("invalid_corpus_name", name=name)
+    if get_corpus(session=session, name=name) is not None:
+        raise CorpusError("corpus_exists", name=name)
+    corpus = Corpus(
+        name=name, title=title, kind=kind, review_policy=review_policy, language=language
+    )
+    session.add(corpus)
+    session.flush()
+    return corpus
+
+
+def get_corpus(*, session: Session, name: str) -> Corpus | None:
+    return session.scalar(select(Corpus).where(Corpus.name == name))
+
+
+def list_corpora(*, session: Session) -> list[Corpus]:
+    return list(session.scalars(select(Corpus).order_by(Corpus.kind, Corpus.title)))
+
+
+def add_member(*, session: Session, corpus: Corpus, user_id: int, role: str) -> CorpusMember:
+    """Attach a person to a corpus as ``owner`` (agent, teacher) or ``student``."""
+    member = session.scalar(
+        select(CorpusMember).where(
+            CorpusMember.corpus_id == corpus.id, CorpusMember.user_id == user_id
+        )
+    )
+    if member is None:
+        member = CorpusMember(corpus_id=corpus.id, user_id=user_id, role=role)
+        session.add(member)
+    else:
+        member.role = role
+    session.flush()
+    return member
+
+
+def member_role(*, session: Session, corpus: Corpus, user_id: int) -> str | None:
+    return session.scalar(
+        select(CorpusMember.role).where(
+            CorpusMember.corpus_id == corpus.id, CorpusMember.user_id == user_id
+        )
+    )
+
+
+def corpora_of(*, session: Session, user_id: int, role: str | None = None) -> list[Corpus]:
+    query = select(Corpus).join(CorpusMember).where(CorpusMember.user_id == user_id)
+    if role is not None:
+        query = query.where(CorpusMember.role == role)
+    return list(session.scalars(query.order_by(Corpus.title)))

@@ -1,0 +1,57 @@
+"""French text analysis for the lexical index: the same pipeline for documents and queries.
+
+Steps, in order: Unicode normalisation and lower-casing, typographic apostrophes made plain,
+elided articles and pronouns dropped (``l'``, ``d'``, ``qu'``, ``lorsqu'``...), word
+tokenisation, stopwords removed, Snowball French stemming, then accent folding on the stem
+(the stemmer needs the accents to recognise suffixes; folding afterwards makes "operateur"
+typed without accents match "opérateur").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_FRENCH
+
+# The standard Snowball list only. Question words ("comment", "combien", "quand") are kept
+# on purpose: FAQ titles are questions too, and the question word tells what kind of
+# answer is wanted (a procedure, an amount, a date); measured, removing them hurt.
+STOPWORDS: frozenset[str] = frozenset(STOPWORDS_FRENCH)
+
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+# Elided forms: one-letter clitics and the "qu'" family. Matched at a word start only.
+_ELISION = re.compile(r"\b(?:[cdjlmnst]|qu|lorsqu|puisqu|jusqu|quoiqu|quelqu)'", re.IGNORECASE)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fold_accents(text: str) -> str:
+    """Remove diacritics ("élève" -> "eleve"), keeping base letters."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+class FrenchAnalyzer:
+    """Turns French text into index terms (stemmed, accent-folded, stopwords removed)."""
+
+    def __init__(self) -> None:
+        self._stemmer = Stemmer.Stemmer("french")
+        self._stopwords = STOPWORDS | {fold_accents(w) for w in STOPWORDS}
+        self.term = lru_cache(maxsize=200_000)(self._term)
+
+    def _term(self, word: str) -> str:
+        return fold_accents(self._stemmer.stemWord(word))
+
+    def words(self, text: str) -> list[str]:
+        """Lower-cased words with elisions removed, before stopwords and stemming."""
+        text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
+        text = _ELISION.sub(" ", text)
+        return _WORD.findall(text.replace("_", " "))
+
+    def analyze(self, text: str) -> list[str]:
+        """Index terms of ``text``, in order, duplicates kept (BM25 counts them)."""
+        stop = self._stopwords
+        term = self.term
+        return [term(w) for w in self.words(text) if (w not in stop and len(w) > 1) or w.isdigit()]

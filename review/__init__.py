@@ -1,0 +1,1 @@
+"""Flagging policy, the moderation queue, verified answers and review history."""

@@ -1,0 +1,95 @@
+"""Queries about conversations and answers."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from corpora.db import utcnow
+from review.models import Answer, AnswerStatus, Conversation, ReviewItem, ReviewState
+
+
+def open_conversation(
+    *,
+    session: Session,
+    corpus_id: int,
+    conversation_id: str | None,
+    user_id: int | None,
+    session_id: str | None,
+) -> Conversation | None:
+    """The caller's conversation, or a new one; None when the id is someone else's."""
+    if conversation_id:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None or conversation.corpus_id != corpus_id:
+            return None
+        if not _belongs(conversation, user_id=user_id, session_id=session_id):
+            return None
+        return conversation
+    conversation = Conversation(corpus_id=corpus_id, user_id=user_id, session_id=session_id)
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def _belongs(conversation: Conversation, *, user_id: int | None, session_id: str | None) -> bool:
+    if conversation.user_id is not None:
+        return conversation.user_id == user_id
+    return conversation.session_id is not None and conversation.session_id == session_id
+
+
+def history(*, session: Session, conversation: Conversation, limit: int = 4) -> list[Answer]:
+    """The last answered turns, oldest first, for condensing follow-up questions."""
+    rows = session.scalars(
+        select(Answer)
+        .where(
+            Answer.conversation_id == conversation.id,
+            Answer.status == AnswerStatus.released,
+        )
+        .order_by(Answer.created_at.desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(rows))
+
+
+def enqueue(
+    *, session: Session, answer: Answer, reasons: list[dict[str, str]], priority: int
+) -> ReviewItem:
+    """Put an answer in the moderation queue (once)."""
+    if answer.review is not None:
+        item = answer.review
+        item.reasons = [*item.reasons, *[r for r in reasons if r not in item.reasons]]
+        item.priority = max(item.priority, priority)
+        if item.state in (ReviewState.approved, ReviewState.rejected):
+            item.state = ReviewState.pending
+            item.version += 1
+        return item
+    item = ReviewItem(
+        answer_id=answer.id,
+        corpus_id=answer.corpus_id,
+        state=ReviewState.pending,
+        priority=priority,
+        reasons=reasons,
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def answers_of(
+    *, session: Session, user_id: int | None, session_id: str | None, limit: int = 50
+) -> list[Answer]:
+    """The caller's own questions, newest first."""
+    query = select(Answer).join(Conversation)
+    if user_id is not None:
+        query = query.where(Conversation.user_id == user_id)
+    elif session_id:
+        query = query.where(Conversation.session_id == session_id, Conversation.user_id.is_(None))
+    else:
+        return []
+    return list(session.scalars(query.order_by(Answer.created_at.desc()).limit(limit)))
+
+
+def mark_decided(answer: Answer, status: AnswerStatus, text: str | None) -> None:
+    answer.status = status
+    answer.text = text
+    answer.decided_at = utcnow()

@@ -1,0 +1,142 @@
+"""Checks in code that an answer says only what its passages say.
+
+The model's own judgement is not trusted (a small model marks everything as
+supported or nothing): citations are validated against the passages given, and
+each sentence must share enough content words with a passage to be kept.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+
+import Stemmer
+
+_STOPWORDS = frozenset(
+    """a ai aie au aux avec c ce ces cet cette d dans de des du elle elles en est et etre
+    eu il ils j je l la le les leur leurs lui m ma mais me mes moi mon n ne nos notre nous
+    on ou par pas pour qu que qui s sa se ses si son sont sur t ta te tes toi ton tu un une
+    vos votre vous y est sont ete etait faut peut peuvent doit doivent comment quel quelle
+    quels quelles quoi ou est-ce ce cela ca faire fait plus tout tous toute toutes tres
+    the of to and is are what how""".split()
+)
+_WORD = re.compile(r"[a-z0-9]+")
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+@cache
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("french")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, elisions split off (« l'adresse » → « l adresse »)."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def content_stems(text: str) -> list[str]:
+    words = [w for w in _WORD.findall(fold(text)) if w not in _STOPWORDS and len(w) > 1]
+    return list(_stemmer().stemWords(words))
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def coverage(query: str, passage: str) -> float:
+    """Share of the query's content words found in the passage."""
+    wanted = set(content_stems(query))
+    if not wanted:
+        return 0.0
+    return len(wanted & set(content_stems(passage))) / len(wanted)
+
+
+def support(sentence: str, passage: str) -> float:
+    """How well a passage supports a sentence; an invented figure means no support."""
+    figures = set(_NUMBER.findall(sentence))
+    if figures - set(_NUMBER.findall(passage)):
+        return 0.0
+    return coverage(sentence, passage)
+
+
+@dataclass(frozen=True)
+class CitationCheck:
+    text: str
+    cited: tuple[int, ...]
+    invalid: tuple[str, ...]
+
+
+def check_citations(text: str, n_passages: int) -> CitationCheck:
+    """Keep ``[n]`` markers that point to a passage given; drop the others."""
+    cited: list[int] = []
+    invalid: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if 1 <= n <= n_passages:
+            if n not in cited:
+                cited.append(n)
+            return match.group(0)
+        invalid.append(match.group(0))
+        return ""
+
+    cleaned = _MARKER.sub(keep, text)
+    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
+    return CitationCheck(cleaned, tuple(cited), tuple(invalid))
+
+
+@dataclass
+class Grounded:
+    """An answer reduced to its supported sentences, each carrying a citation."""
+
+    text: str
+    cited: list[int] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: int = 0
+
+
+def ground_answer(text: str, passages: list[str], *, min_support: float = 0.5) -> Grounded:
+    """Keep sentences whose content words a passage supports; cite that passage.
+
+    A sentence citing ``[n]`` is checked against passage n first; a sentence with no
+    marker gets the marker of the passage that supports it best.
+    """
+    result = Grounded(text="")
+    kept: list[str] = []
+    for raw in _SENTENCE_END.split(text.strip()):
+        sentence = raw.strip()
+        if not sentence:
+            continue
+        markers = [int(n) for n in _MARKER.findall(sentence)]
+        bare = _MARKER.sub("", sentence).strip()
+        if len(content_stems(bare)) == 0:
+            continue
+        scores = [support(bare, passage) for passage in passages]
+        best = max(range(len(passages)), key=scores.__getitem__) if passages else -1
+        claimed = [n for n in markers if 1 <= n <= len(passages)]
+        supported_by = [n for n in claimed if scores[n - 1] >= min_support]
+        if supported_by:
+            kept.append(sentence)
+            cite = supported_by
+        elif best >= 0 and scores[best] >= min_support:
+            cite = [best + 1]
+            kept.append(_cite(_MARKER.sub("", sentence).rstrip(), best + 1))
+        else:
+            result.removed.append(sentence)
+            continue
+        for n in cite:
+            if n not in result.cited:
+                result.cited.append(n)
+    result.text = " ".join(kept)
+    result.kept = len(kept)
+    return result
+
+
+def _cite(sentence: str, n: int) -> str:
+    """Put the marker before the final punctuation: « ... mairie [2]. »"""
+    if sentence and sentence[-1] in ".!?":
+        return f"{sentence[:-1].rstrip()} [{n}]{sentence[-1]}"
+    return f"{sentence} [{n}]"

@@ -1,0 +1,71 @@
+"""Which outcome an answer gets, from measured signals and the corpus policy."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from corpora.models import ReviewPolicy
+from review.models import AnswerStatus
+
+
+class Reason(enum.StrEnum):
+    """Why an answer was flagged; each has a priority in the queue."""
+
+    weak_support = "weak_support"
+    citation_invalid = "citation_invalid"
+    unsupported_sentence = "unsupported_sentence"
+    sensitive_topic = "sensitive_topic"
+    human_requested = "human_requested"
+    negative_feedback = "negative_feedback"
+    policy_always = "policy_always"
+    engine_unavailable = "engine_unavailable"
+    personal_data = "personal_data"
+
+
+PRIORITY = {
+    Reason.human_requested: 50,
+    Reason.engine_unavailable: 45,
+    Reason.negative_feedback: 40,
+    Reason.sensitive_topic: 35,
+    Reason.citation_invalid: 30,
+    Reason.unsupported_sentence: 25,
+    Reason.weak_support: 20,
+    Reason.personal_data: 15,
+    Reason.policy_always: 10,
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Support levels, calibrated on ../shared/eval (see docs/answers.md)."""
+
+    # Below this share of the question's content words in the best passage: decline.
+    decline_below: float = 0.34
+    # Between decline_below and this: answer, but hold for a person when reviewed.
+    weak_below: float = 0.5
+
+
+@dataclass
+class Decision:
+    status: AnswerStatus
+    reasons: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def priority(self) -> int:
+        return max((PRIORITY[Reason(r["code"])] for r in self.reasons), default=0)
+
+
+def flag(code: Reason, detail: str = "") -> dict[str, str]:
+    return {"code": code.value, "detail": detail}
+
+
+def decide(*, policy: ReviewPolicy, reasons: list[dict[str, str]], has_answer: bool) -> Decision:
+    """Release, hold for review, or decline."""
+    if not has_answer:
+        return Decision(AnswerStatus.declined, reasons)
+    if policy == ReviewPolicy.always:
+        return Decision(AnswerStatus.pending_review, [*reasons, flag(Reason.policy_always)])
+    if policy == ReviewPolicy.flagged and reasons:
+        return Decision(AnswerStatus.pending_review, reasons)
+    return Decision(AnswerStatus.released, reasons)

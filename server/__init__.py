@@ -1,0 +1,1 @@
+"""The Guichet web app, its API, the answer pipeline and the `guichet` CLI."""

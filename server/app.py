@@ -1,0 +1,142 @@
+"""The FastAPI app factory: heavy objects are built once, in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from anyio import to_thread
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.middleware.sessions import SessionMiddleware
+
+from corpora.db import make_engine, make_session_factory
+from corpora.uploads import Ingestor
+from retrieval.embedding import Embedder
+from retrieval.index import SearchIndex
+from server import api, pages
+from server.answering import AnswerService
+from server.database import upgrade
+from server.errors import install_error_handlers
+from server.i18n import Translator
+from server.llm import LLMClient
+from server.settings import PROJECT_ROOT, Settings
+from server.worker import IndexingWorker
+
+log = logging.getLogger(__name__)
+WEB = PROJECT_ROOT / "web"
+VENDOR = PROJECT_ROOT / "node_modules" / "htmx.org" / "dist"
+
+
+@dataclass
+class AppState:
+    """What every request may use; built once per process."""
+
+    settings: Settings
+    db: Engine
+    sessions: sessionmaker[Session]
+    index: SearchIndex
+    llm: LLMClient
+    answers: AnswerService
+    ingestor: Ingestor
+    worker: IndexingWorker
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured key, or one generated once and kept in the data folder."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -> AppState:
+    """Open the database, the search index and the engine client."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = make_engine(settings.sqlalchemy_url)
+    upgrade(db)
+    sessions = make_session_factory(db)
+    index = SearchIndex(
+        root=settings.data_dir,
+        embedder=Embedder(settings.embedding_model),
+        chroma_url=settings.chroma_url,
+        reranker_model=settings.reranker_model,
+    )
+    llm = LLMClient(
+        base_url=settings.effective_llm_base_url,
+        model=settings.llm_model,
+        api_key=settings.llm_api_key,
+        timeout_s=settings.llm_timeout_s,
+        max_tokens=settings.llm_max_tokens,
+        http_client=llm_http,
+    )
+    ingestor = Ingestor(sessions=sessions, index=index, max_bytes=settings.max_upload_bytes)
+    return AppState(
+        settings=settings,
+        db=db,
+        sessions=sessions,
+        index=index,
+        llm=llm,
+        answers=AnswerService(sessions=sessions, index=index, llm=llm, k=settings.retrieval_k),
+        ingestor=ingestor,
+        worker=IndexingWorker(ingestor),
+    )
+
+
+def create_app(
+    settings: Settings | None = None, *, llm_http: httpx.AsyncClient | None = None
+) -> FastAPI:
+    """The app; ``llm_http`` lets tests put a fake transport under the engine client."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await to_thread.run_sync(build_state, settings, llm_http)
+        app.state.guichet = state
+        state.worker.start()
+        log.info(
+            "Guichet ready: engine %s, model %s",
+            settings.effective_llm_base_url,
+            settings.llm_model,
+        )
+        try:
+            yield
+        finally:
+            await to_thread.run_sync(state.worker.stop)
+            await state.llm.aclose()
+            state.db.dispose()
+
+    app = FastAPI(
+        title="Guichet",
+        version="0.1.0",
+        description="Assistant de service public avec relecture humaine.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret_key(settings),
+        session_cookie="guichet_session",
+        same_site="lax",
+        https_only=False,
+    )
+    templates = Jinja2Templates(directory=str(WEB / "templates"))
+    templates.env.globals["translator_for"] = Translator
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
+    # htmx comes from the npm registry (package.json), installed by `make install`.
+    app.mount("/vendor", StaticFiles(directory=str(VENDOR), check_dir=False), name="vendor")
+    install_error_handlers(app)
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app

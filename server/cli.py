@@ -1,0 +1,404 @@
+"""The `guichet` command line: serve, manage the engine, corpora, users, evaluations."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from corpora.db import make_engine, make_session_factory, transaction
+from corpora.models import CorpusKind, ReviewPolicy
+from corpora.repository import CorpusError, add_member, create_corpus, get_corpus
+from corpora.uploads import Ingestor, UploadError, accept_upload
+from server.accounts import AccountError, Role, create_user, issue_token
+from server.database import upgrade
+from server.engine import EmbeddedEngine, EngineError, packaged_gguf_path, prepare_model
+from server.i18n import Translator, negotiate
+from server.settings import Settings
+
+app = typer.Typer(
+    help="Guichet : assistant de service public avec relecture humaine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+engine_app = typer.Typer(help="Le moteur de génération embarqué (vLLM CPU).", no_args_is_help=True)
+corpus_app = typer.Typer(help="Les recueils de documents.", no_args_is_help=True)
+users_app = typer.Typer(help="Les comptes.", no_args_is_help=True)
+eval_app = typer.Typer(help="Mesures de qualité sur un jeu de questions.", no_args_is_help=True)
+db_app = typer.Typer(help="La base de données.", no_args_is_help=True)
+app.add_typer(engine_app, name="engine")
+app.add_typer(corpus_app, name="corpus")
+app.add_typer(users_app, name="users")
+app.add_typer(eval_app, name="eval")
+app.add_typer(db_app, name="db")
+
+console = Console(stderr=True)
+out = Console()
+tr = Translator(negotiate(os.environ.get("LANG", "fr")[:2]))
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return settings
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[bold red]Erreur :[/] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def _database(settings: Settings) -> Iterator[object]:
+    engine = make_engine(settings.sqlalchemy_url)
+    upgrade(engine)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        engine.dispose()
+
+
+def _index(settings: Settings):  # type: ignore[no-untyped-def]
+    from retrieval.embedding import Embedder
+    from retrieval.index import SearchIndex
+
+    return SearchIndex(
+        root=settings.data_dir,
+        embedder=Embedder(settings.embedding_model),
+        chroma_url=settings.chroma_url,
+        reranker_model=settings.reranker_model,
+    )
+
+
+# -- the engine -----------------------------------------------------------------------
+
+
+def _prepare(settings: Settings) -> Path:
+    try:
+        gguf = packaged_gguf_path(settings.engine_chat_gguf)
+        return prepare_model(
+            gguf_path=gguf,
+            target_dir=settings.engine_model_dir,
+            progress=lambda msg: console.print(f"  {msg}"),
+        )
+    except EngineError as error:
+        raise _fail(str(error)) from error
+
+
+def _start_engine(settings: Settings) -> EmbeddedEngine:
+    model_dir = _prepare(settings)
+    engine = EmbeddedEngine(
+        python=settings.engine_python,
+        model_dir=model_dir,
+        served_model_name=settings.llm_model,
+        port=settings.engine_port,
+        log_path=settings.data_dir / "logs" / "engine.log",
+    )
+    console.print(tr("cli.engine_starting", model=settings.llm_model))
+    try:
+        engine.start()
+        with Progress(
+            TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+        ) as progress:
+            task = progress.add_task("démarrage", total=None)
+            engine.wait_ready(
+                timeout_s=settings.engine_start_timeout_s,
+                on_progress=lambda elapsed, phase: progress.update(
+                    task,
+                    description={
+                        "starting": "Chargement de vLLM",
+                        "loading": "Chargement du modèle",
+                        "ready": "Prêt",
+                    }.get(phase, phase),
+                ),
+            )
+    except EngineError as error:
+        engine.stop()
+        raise _fail(tr("cli.engine_crashed", detail=str(error))) from error
+    console.print(tr("cli.engine_ready", seconds=f"{engine.ready_after_s or 0:.0f}"))
+    return engine
+
+
+def _watch(engine: EmbeddedEngine) -> None:
+    """Report a crashed engine loudly instead of letting answers fail silently."""
+
+    def run() -> None:
+        stop = threading.Event()
+        while not stop.wait(5):
+            code = engine.poll()
+            if code is not None:
+                logging.getLogger("guichet.engine").error(
+                    "the embedded engine exited with code %s; answers are queued for agents "
+                    "until it is back. Last lines of its log:\n%s",
+                    code,
+                    engine.log_tail(),
+                )
+                console.print(tr("cli.engine_crashed", detail=f"code {code}"))
+                return
+
+    threading.Thread(target=run, name="engine-watch", daemon=True).start()
+
+
+@engine_app.command("prepare")
+def engine_prepare() -> None:
+    """Convertit le modèle packagé (GGUF) pour vLLM, une seule fois."""
+    path = _prepare(_settings())
+    out.print(str(path))
+
+
+@engine_app.command("serve")
+def engine_serve() -> None:
+    """Démarre seulement le moteur vLLM embarqué, au premier plan."""
+    settings = _settings()
+    engine = _start_engine(settings)
+    out.print(engine.base_url)
+    try:
+        while engine.poll() is None:
+            threading.Event().wait(1)
+        raise _fail(tr("cli.engine_crashed", detail=engine.log_tail()))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.stop()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Adresse d'écoute.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port d'écoute.")] = None,
+) -> None:
+    """Démarre l'application web (et le moteur embarqué si GUICHET_LLM_BASE_URL est vide)."""
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = _settings()
+    engine = None if settings.llm_base_url else _start_engine(settings)
+    if engine is not None:
+        _watch(engine)
+    try:
+        host, port = host or settings.host, port or settings.port
+        console.print(tr("cli.serving", url=f"http://{host}:{port}/"))
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    finally:
+        if engine is not None:
+            engine.stop()
+
+
+# -- corpora and documents ------------------------------------------------------------
+
+
+@corpus_app.command("create")
+def corpus_create(
+    name: str,
+    kind: Annotated[CorpusKind, typer.Option(help="procedures ou course.")],
+    review: Annotated[ReviewPolicy, typer.Option(help="never, flagged ou always.")],
+    title: Annotated[str | None, typer.Option(help="Titre affiché.")] = None,
+) -> None:
+    """Crée un recueil de documents."""
+    settings = _settings()
+    with _database(settings) as sessions, transaction(sessions) as session:  # type: ignore[arg-type]
+        try:
+            create_corpus(
+                session=session, name=name, title=title or name, kind=kind, review_policy=review
+            )
+        except CorpusError as error:
+            raise _fail(tr(f"error.{error.code}", **error.details)) from error
+    out.print(f"Recueil « {name} » créé.")
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise _fail(f"{path} : fichier introuvable.")
+    return found
+
+
+def ingest_files(settings: Settings, corpus: str, paths: list[Path], index: object) -> int:
+    """Upload then index files in the foreground; returns the number of failures."""
+    failures = 0
+    with _database(settings) as sessions:
+        ingestor = Ingestor(
+            sessions=sessions,
+            index=index,  # type: ignore[arg-type]
+            max_bytes=settings.max_upload_bytes,
+        )
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            overall = progress.add_task("Documents", total=len(paths))
+            for path in paths:
+                with transaction(sessions) as session:  # type: ignore[arg-type]
+                    target = get_corpus(session=session, name=corpus)
+                    if target is None:
+                        raise _fail(tr("error.unknown_corpus", corpus=corpus))
+                    try:
+                        accepted = accept_upload(
+                            session=session,
+                            corpus=target,
+                            filename=path.name,
+                            data=path.read_bytes(),
+                            uploads_dir=settings.uploads_dir,
+                            max_bytes=settings.max_upload_bytes,
+                        )
+                    except UploadError as error:
+                        failures += 1
+                        console.print(
+                            "[red]✗[/] "
+                            + tr(
+                                f"upload.{error.code}",
+                                filename=error.filename,
+                                limit=f"{settings.max_upload_mb:g} Mo",
+                            )
+                        )
+                        progress.advance(overall)
+                        continue
+                if not accepted.unchanged:
+                    version_id = ingestor.claim_next()
+                    step = progress.add_task(f"  {path.name}", total=None)
+                    while version_id is not None:
+                        done = ingestor.process(
+                            version_id,
+                            lambda phase, d, t, step=step: progress.update(
+                                step, completed=d, total=t or None
+                            ),
+                        )
+                        if done.status == "failed":
+                            failures += 1
+                            console.print(
+                                "[red]✗[/] "
+                                + tr(f"upload.{done.error_code}", filename=path.name, limit="")
+                            )
+                        version_id = ingestor.claim_next()
+                    progress.remove_task(step)
+                progress.advance(overall)
+    return failures
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossiers à indexer.")],
+    corpus: Annotated[str, typer.Option(help="Nom du recueil.")],
+) -> None:
+    """Ajoute des documents à un recueil et les indexe (barre de progression)."""
+    settings = _settings()
+    files = _files(paths)
+    failures = ingest_files(settings, corpus, files, _index(settings))
+    out.print(f"{len(files) - failures} document(s) indexé(s), {failures} échec(s).")
+    if failures:
+        raise typer.Exit(2)
+
+
+@app.command()
+def demo() -> None:
+    """Crée les recueils de démonstration et indexe leurs documents (idempotent)."""
+    from corpora.demo_corpora import DEMO_CORPORA
+
+    settings = _settings()
+    index = _index(settings)
+    for spec in DEMO_CORPORA:
+        with _database(settings) as sessions, transaction(sessions) as session:  # type: ignore[arg-type]
+            if get_corpus(session=session, name=spec.name) is None:
+                create_corpus(
+                    session=session,
+                    name=spec.name,
+                    title=spec.title,
+                    kind=spec.kind,
+                    review_policy=spec.review,
+                )
+        ingest_files(settings, spec.name, _files([spec.folder]), index)
+    out.print("Recueils de démonstration prêts.")
+
+
+# -- accounts -------------------------------------------------------------------------
+
+
+@users_app.command("add")
+def users_add(
+    name: str,
+    role: Annotated[Role, typer.Option(help="admin, agent, teacher ou student.")],
+    corpus: Annotated[list[str] | None, typer.Option(help="Recueil rattaché (répétable).")] = None,
+    print_token: Annotated[
+        bool, typer.Option("--print-token", help="Affiche un jeton d'API en dernière ligne.")
+    ] = False,
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="GUICHET_NEW_PASSWORD", help="Mot de passe (sinon : jeton seulement)."),
+    ] = None,
+) -> None:
+    """Crée un compte, rattaché à des recueils (propriétaire ou élève selon le rôle)."""
+    settings = _settings()
+    with _database(settings) as sessions, transaction(sessions) as session:  # type: ignore[arg-type]
+        try:
+            user = create_user(session=session, name=name, role=role, password=password)
+        except AccountError as error:
+            raise _fail(tr(f"error.{error.code}")) from error
+        for corpus_name in corpus or []:
+            target = get_corpus(session=session, name=corpus_name)
+            if target is None:
+                raise _fail(tr("error.unknown_corpus", corpus=corpus_name))
+            add_member(
+                session=session,
+                corpus=target,
+                user_id=user.id,
+                role="student" if role == Role.student else "owner",
+            )
+        token = issue_token(session=session, user=user, label="cli") if print_token else None
+    console.print(f"Compte « {name} » ({role.value}) créé.")
+    if token:
+        print(token)
+
+
+# -- database and evaluations ---------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Met le schéma de la base à jour (migrations Alembic)."""
+    settings = _settings()
+    with _database(settings):
+        pass
+    out.print("Base de données à jour.")
+
+
+@eval_app.command("retrieval")
+def eval_retrieval(
+    dataset: Annotated[Path, typer.Argument(help="Dossier du jeu (documents/ + questions.jsonl).")],
+    k: Annotated[int, typer.Option(help="Nombre de passages retenus.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
+) -> None:
+    """Mesure la recherche (hit@1, hit@5, MRR, latence) sur un jeu de questions."""
+    from retrieval.eval import evaluate_retrieval
+
+    settings = _settings()
+    if not (dataset / "questions.jsonl").is_file():
+        raise _fail(f"{dataset} : questions.jsonl introuvable.")
+    corpus = "eval-" + "".join(c if c.isalnum() else "-" for c in dataset.resolve().name.lower())
+    result = evaluate_retrieval(dataset=dataset, index=_index(settings), corpus=corpus, k=k)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            out.print(f"{key:>12} : {value}")

@@ -1,0 +1,72 @@
+"""Dependency aliases, in one place, for routes and pages."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from server.accounts import User, user_for_token
+from server.app_state import state_of
+from server.errors import ApiError
+from server.errors import translator as _translator
+from server.i18n import Translator
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    session = state_of(request).sessions()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+DbSession = Annotated[Session, Depends(get_session)]
+
+
+def get_current_user(request: Request, session: DbSession) -> User | None:
+    """The caller: a bearer token, a signed-in session, or nobody (a citizen)."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        found = user_for_token(session=session, token=header[7:].strip())
+        if found is None:
+            raise ApiError(401, "invalid_token")
+        return found[0]
+    user_id = request.session.get("user_id")
+    if isinstance(user_id, int):
+        user = session.get(User, user_id)
+        if user is not None and user.active:
+            return user
+    return None
+
+
+CurrentUser = Annotated[User | None, Depends(get_current_user)]
+
+
+def require_user(user: CurrentUser) -> User:
+    if user is None:
+        raise ApiError(401, "unauthenticated")
+    return user
+
+
+SignedInUser = Annotated[User, Depends(require_user)]
+
+
+def citizen_session_id(request: Request) -> str:
+    """A random id for the visitor, kept in the signed session cookie."""
+    sid = request.session.get("sid")
+    if not isinstance(sid, str):
+        sid = secrets.token_urlsafe(16)
+        request.session["sid"] = sid
+    return sid
+
+
+SessionId = Annotated[str, Depends(citizen_session_id)]
+Tr = Annotated[Translator, Depends(_translator)]

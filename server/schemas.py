@@ -1,0 +1,68 @@
+"""Request and response bodies of the JSON API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class CorpusOut(BaseModel):
+    name: str
+    title: str
+    kind: Literal["procedures", "course"]
+    review_policy: Literal["never", "flagged", "always"]
+    language: str
+
+
+class CorporaOut(BaseModel):
+    corpora: list[CorpusOut]
+
+
+class AskIn(BaseModel):
+    corpus: str = Field(min_length=1, max_length=64, description="Corpus name.")
+    question: str = Field(min_length=1, max_length=2000, description="The question asked.")
+    conversation_id: str | None = Field(
+        default=None, max_length=64, description="Continue this conversation."
+    )
+
+
+class CitationOut(BaseModel):
+    n: int
+    document_id: int | str
+    title: str
+    excerpt: str
+    section: str = ""
+    page: int | None = None
+    chunk_id: str = ""
+
+
+class AnswerOut(BaseModel):
+    answer_id: str
+    conversation_id: str
+    status: Literal["generating", "released", "pending_review", "declined", "rejected"]
+    question: str
+    answer: str | None = Field(description="Null while the answer is held for review.")
+    citations: list[CitationOut]
+    message: str | None = Field(
+        default=None, description="What to tell the asker about this status (translated)."
+    )
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    error: ErrorDetail
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+
+
+class ReadyOut(BaseModel):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, bool]
+    down: list[str]

