@@ -113,6 +113,9 @@ class DocumentVersion(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     error_code: Mapped[str | None] = mapped_column(String(40), default=None)
     chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Indexing progress (chunks embedded / to embed), shown to the agent while it runs.
+    progress_done: Mapped[int] = mapped_column(Integer, default=0)
+    progress_total: Mapped[int] = mapped_column(Integer, default=0)
     uploaded_by: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), default=None
     )

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import re
+import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -188,7 +189,7 @@ class Ingestor:
             corpus_name = document.corpus.name
             document.status = DocumentStatus.processing
             path, filename, number = Path(version.stored_path), document.filename, version.version
-        report = progress or (lambda phase, done, total: None)
+        report = self._recorder(version_id, progress)
         try:
             report("parsing", 0, 1)
             parsed = parse_document(path.read_bytes(), filename=filename, max_bytes=self._max_bytes)
@@ -209,6 +210,26 @@ class Ingestor:
             log.exception("indexing document %s version %s failed", document.id, number)
             return self._finish(version_id, error_code="internal", error=type(error).__name__)
         return self._finish(version_id, title=parsed.title, chunk_count=len(chunks))
+
+    def _recorder(self, version_id: int, progress: Progress | None) -> Progress:
+        """Report progress to the caller and, now and then, to the database (for pages)."""
+        last = [0.0]
+
+        def report(phase: str, done: int, total: int) -> None:
+            if progress is not None:
+                progress(phase, done, total)
+            now = time.monotonic()
+            if now - last[0] < 0.5 and done < total:
+                return
+            last[0] = now
+            with transaction(self._sessions) as session:
+                session.execute(
+                    update(DocumentVersion)
+                    .where(DocumentVersion.id == version_id)
+                    .values(progress_done=done, progress_total=total)
+                )
+
+        return report
 
     def _finish(
         self,

@@ -63,36 +63,40 @@ def indexed_text(chunk: Chunk) -> str:
 
 
 def _split_section(text: str, max_chars: int, overlap: int) -> Iterator[str]:
-    pieces = list(_pieces(text, max_chars))
-    current: list[str] = []
-    size = 0
-    for piece in pieces:
-        added = len(piece) + (2 if current else 0)
-        if current and size + added > max_chars:
-            yield "\n\n".join(current)
-            current = _tail(current, overlap, max_chars - len(piece) - 2)
-            size = sum(len(p) for p in current) + 2 * max(len(current) - 1, 0)
-            added = len(piece) + (2 if current else 0)
+    current: list[tuple[str, bool]] = []
+    for piece in _pieces(text, max_chars):
+        if current and len(_join(current + [piece])) > max_chars:
+            yield _join(current)
+            current = _tail(current, overlap, max_chars - len(piece[0]) - 2)
         current.append(piece)
-        size += added
     if current:
-        yield "\n\n".join(current)
+        yield _join(current)
 
 
-def _pieces(text: str, max_chars: int) -> Iterator[str]:
-    """Paragraphs, with over-long ones cut into sentence groups, then at spaces."""
+def _join(pieces: list[tuple[str, bool]]) -> str:
+    """Pieces that start a paragraph are separated by a blank line, sentences by a space."""
+    out = ""
+    for text, new_paragraph in pieces:
+        out = text if not out else out + ("\n\n" if new_paragraph else " ") + text
+    return out
+
+
+def _pieces(text: str, max_chars: int) -> Iterator[tuple[str, bool]]:
+    """(text, starts a paragraph): paragraphs, over-long ones cut into sentences, then at
+    spaces."""
     for paragraph in text.split("\n\n"):
         paragraph = paragraph.strip()
         if not paragraph:
             continue
         if len(paragraph) <= max_chars:
-            yield paragraph
+            yield paragraph, True
             continue
+        first = True
         for sentence in _SENTENCE_END.split(paragraph):
-            if len(sentence) <= max_chars:
-                yield sentence
-            else:
-                yield from _hard_split(sentence, max_chars)
+            parts = [sentence] if len(sentence) <= max_chars else list(_hard_split(sentence, max_chars))
+            for part in parts:
+                yield part, first
+                first = False
 
 
 def _hard_split(text: str, max_chars: int) -> Iterator[str]:
@@ -105,12 +109,12 @@ def _hard_split(text: str, max_chars: int) -> Iterator[str]:
         yield text
 
 
-def _tail(pieces: list[str], overlap: int, room: int) -> list[str]:
+def _tail(pieces: list[tuple[str, bool]], overlap: int, room: int) -> list[tuple[str, bool]]:
     """The last whole sentences of ``pieces`` fitting in ``overlap`` characters (and room)."""
     budget = min(overlap, room)
     if budget <= 0:
         return []
-    sentences = [s for p in pieces for s in _SENTENCE_END.split(p)]
+    sentences = [s for text, _ in pieces for s in _SENTENCE_END.split(text)]
     kept: list[str] = []
     used = 0
     for sentence in reversed(sentences):
@@ -118,4 +122,4 @@ def _tail(pieces: list[str], overlap: int, room: int) -> list[str]:
             break
         kept.insert(0, sentence)
         used += len(sentence) + 1
-    return [" ".join(kept)] if kept else []
+    return [(" ".join(kept), True)] if kept else []

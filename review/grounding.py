@@ -54,12 +54,19 @@ def coverage(query: str, passage: str) -> float:
     return len(wanted & set(content_stems(passage))) / len(wanted)
 
 
-def support(sentence: str, passage: str) -> float:
-    """How well a passage supports a sentence; an invented figure means no support."""
+def support(sentence: str, passage: str, *, known: frozenset[str] = frozenset()) -> float:
+    """How well a passage supports what a sentence adds to ``known`` (the question's words).
+
+    A sentence that only restates the question adds nothing and gets no support; an
+    invented figure means no support either.
+    """
     figures = set(_NUMBER.findall(sentence))
     if figures - set(_NUMBER.findall(passage)):
         return 0.0
-    return coverage(sentence, passage)
+    novel = set(content_stems(sentence)) - known
+    if not novel:
+        return 0.0
+    return len(novel & set(content_stems(passage))) / len(novel)
 
 
 @dataclass(frozen=True)
@@ -98,23 +105,39 @@ class Grounded:
     kept: int = 0
 
 
-def ground_answer(text: str, passages: list[str], *, min_support: float = 0.5) -> Grounded:
-    """Keep sentences whose content words a passage supports; cite that passage.
+def ground_answer(
+    text: str,
+    passages: list[str],
+    *,
+    question: str = "",
+    eligible: set[int] | None = None,
+    min_support: float = 0.6,
+) -> Grounded:
+    """Keep sentences whose new content words a passage supports; cite that passage.
 
     A sentence citing ``[n]`` is checked against passage n first; a sentence with no
-    marker gets the marker of the passage that supports it best.
+    marker gets the marker of the passage that supports it best. Repeated sentences
+    (small models loop) are kept once. Only ``eligible`` passages (1-based; default
+    all) may support a sentence: a passage unrelated to the question supports nothing.
     """
     result = Grounded(text="")
     kept: list[str] = []
+    seen: set[str] = set()
+    known = frozenset(content_stems(question))
     for raw in _SENTENCE_END.split(text.strip()):
         sentence = raw.strip()
         if not sentence:
             continue
         markers = [int(n) for n in _MARKER.findall(sentence)]
         bare = _MARKER.sub("", sentence).strip()
-        if len(content_stems(bare)) == 0:
+        key = " ".join(content_stems(bare))
+        if not key or key in seen:
             continue
-        scores = [support(bare, passage) for passage in passages]
+        seen.add(key)
+        scores = [
+            support(bare, passage, known=known) if eligible is None or n in eligible else 0.0
+            for n, passage in enumerate(passages, start=1)
+        ]
         best = max(range(len(passages)), key=scores.__getitem__) if passages else -1
         claimed = [n for n in markers if 1 <= n <= len(passages)]
         supported_by = [n for n in claimed if scores[n - 1] >= min_support]
@@ -140,3 +163,31 @@ def _cite(sentence: str, n: int) -> str:
     if sentence and sentence[-1] in ".!?":
         return f"{sentence[:-1].rstrip()} [{n}]{sentence[-1]}"
     return f"{sentence} [{n}]"
+
+
+_MARKDOWN = re.compile(r"(\*\*|__|`|^#+\s*|^\s*[-*+]\s+|^\s*\d+[.)]\s+)", re.M)
+_UNIT_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+")
+
+
+def quote_passages(
+    question: str, passages: list[str], *, eligible: set[int] | None = None, limit: int = 3
+) -> tuple[str, list[int]]:
+    """An answer made of the passage sentences that best match the question, verbatim.
+
+    Used when nothing the model wrote is supported: quoting the source is grounded by
+    construction. Sentences keep their passage order so the quote reads naturally.
+    """
+    units: list[tuple[float, int, int, str]] = []
+    for n, passage in enumerate(passages, start=1):
+        if eligible is not None and n not in eligible:
+            continue
+        for position, raw in enumerate(_UNIT_SPLIT.split(passage)):
+            unit = _MARKDOWN.sub("", raw).strip(" ;:")
+            if 25 <= len(unit) <= 400:
+                units.append((coverage(question, unit), n, position, unit))
+    best = [u for u in sorted(units, key=lambda u: (-u[0], u[1], u[2]))[:limit] if u[0] > 0]
+    if not best:
+        return "", []
+    best.sort(key=lambda u: (u[1], u[2]))
+    lines = [_cite(unit if unit[-1] in ".!?" else unit + ".", n) for _, n, _, unit in best]
+    return "\n".join(lines), sorted({n for _, n, _, _ in best})

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from corpora.db import Base, UTCDateTime, utcnow
@@ -105,7 +105,9 @@ class ReviewItem(Base):
     answer_id: Mapped[str] = mapped_column(
         ForeignKey("answers.id", ondelete="CASCADE"), unique=True
     )
-    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpora.id", ondelete="CASCADE"))
+    corpus_id: Mapped[int] = mapped_column(
+        ForeignKey("corpora.id", ondelete="CASCADE"), index=True
+    )
     state: Mapped[ReviewState] = mapped_column(_enum(ReviewState), index=True)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -120,6 +122,8 @@ class ReviewItem(Base):
     )
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     reject_reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # Approved with a text other than the draft (the dashboard's edit rate).
+    edited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     answer: Mapped[Answer] = relationship(back_populates="review")
@@ -168,6 +172,30 @@ class VerifiedAnswer(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
     withdrawn_reason: Mapped[str | None] = mapped_column(String(200), default=None)
     provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The review it came from. No foreign key on purpose: answers already point here
+    # (answers -> verified_answers -> review_items -> answers would be a cycle).
+    source_review_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+
+    sources: Mapped[list[VerifiedSource]] = relationship(
+        back_populates="verified", cascade="all, delete-orphan"
+    )
+
+
+class VerifiedSource(Base):
+    """A document version a verified answer cites: a newer version withdraws the answer."""
+
+    __tablename__ = "verified_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    verified_answer_id: Mapped[int] = mapped_column(
+        ForeignKey("verified_answers.id", ondelete="CASCADE"), index=True
+    )
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int] = mapped_column(Integer)
+
+    verified: Mapped[VerifiedAnswer] = relationship(back_populates="sources")
 
 
 class Feedback(Base):

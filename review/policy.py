@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, field
 
 from corpora.models import ReviewPolicy
+from review.grounding import content_stems
 from review.models import AnswerStatus
 
 
@@ -69,3 +70,19 @@ def decide(*, policy: ReviewPolicy, reasons: list[dict[str, str]], has_answer: b
     if policy == ReviewPolicy.flagged and reasons:
         return Decision(AnswerStatus.pending_review, reasons)
     return Decision(AnswerStatus.released, reasons)
+
+
+def sensitive_topic(question: str, topics: list[str]) -> dict[str, str] | None:
+    """The ``sensitive_topic`` flag when the question touches one of the corpus's topics.
+
+    A topic matches when all its content words appear in the question, compared as
+    French stems without accents: « harcèlement » matches « j'ai été harcelé », and
+    « violences conjugales » needs both words. The flag's detail is the topic as the
+    corpus owner wrote it, never the question (it may hold personal data).
+    """
+    asked = set(content_stems(question))
+    for topic in topics:
+        wanted = set(content_stems(topic))
+        if wanted and wanted <= asked:
+            return flag(Reason.sensitive_topic, topic.strip()[:100])
+    return None

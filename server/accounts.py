@@ -1,23 +1,34 @@
 """People who sign in (admins, agents, teachers, students) and their API tokens.
 
 Citizens never have an account: they stay anonymous behind a session id.
+Passwords are hashed with argon2; tokens carry 256 random bits and only their
+SHA-256 is stored. A token is bound to the role its user had when it was made
+(a change of role silently retires it) and, optionally, to some corpora.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from corpora.db import Base, UTCDateTime, utcnow
+from server import audit
 
 TOKEN_PREFIX = "gch_"
+USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+# Signs in at most once an hour count as a "token used" audit event, so that the
+# log says which tokens live without one row per API call.
+TOKEN_USE_AUDIT_EVERY = timedelta(hours=1)
 _hasher = PasswordHasher()
 
 
@@ -28,6 +39,10 @@ class Role(enum.StrEnum):
     student = "student"
 
 
+def _role_enum() -> Enum:
+    return Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
 class User(Base):
     """A person with an account."""
 
@@ -35,14 +50,27 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
-    role: Mapped[Role] = mapped_column(
-        Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(_role_enum())
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    @property
+    def token_corpora(self) -> list[str] | None:
+        """The corpora this request is limited to, when it came with a restricted token.
+
+        Set per request by :func:`restrict_to_token` on the instance (the ORM keeps one
+        instance per database session, and sessions last one request), read by
+        :func:`server.permissions.can`.
+        """
+        return getattr(self, "_token_corpora", None)
+
+
+def restrict_to_token(user: User, token: ApiToken) -> None:
+    """Mark ``user`` as acting through ``token`` for the rest of this request."""
+    user._token_corpora = list(token.corpora) if token.corpora is not None else None  # type: ignore[attr-defined]
 
 
 class ApiToken(Base):
@@ -54,6 +82,9 @@ class ApiToken(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(80), default="")
+    # The role the user had when the token was made; None only for tokens made before
+    # roles were recorded (they act with the user's current role).
+    role: Mapped[Role | None] = mapped_column(_role_enum(), nullable=True, default=None)
     # None: every corpus the user may reach; otherwise the names it is limited to.
     corpora: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
@@ -62,6 +93,15 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+    @property
+    def state(self) -> str:
+        """``active``, ``expired`` or ``revoked``."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= utcnow():
+            return "expired"
+        return "active"
 
 
 class AccountError(Exception):
@@ -77,9 +117,18 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def check_password_rules(password: str) -> None:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise AccountError("password_length")
+
+
 def create_user(*, session: Session, name: str, role: Role, password: str | None = None) -> User:
+    if not USER_NAME.match(name):
+        raise AccountError("invalid_user_name")
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise AccountError("user_exists")
+    if password is not None:
+        check_password_rules(password)
     user = User(name=name, role=role, password_hash=_hasher.hash(password) if password else None)
     session.add(user)
     session.flush()
@@ -88,6 +137,10 @@ def create_user(*, session: Session, name: str, role: Role, password: str | None
 
 def get_user(*, session: Session, name: str) -> User | None:
     return session.scalar(select(User).where(User.name == name))
+
+
+def list_users(*, session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.role, User.name)))
 
 
 def issue_token(
@@ -99,30 +152,67 @@ def issue_token(
     label: str = "",
 ) -> str:
     """Create a token and return it in clear, the only time it is ever visible."""
+    return issue_token_row(session=session, user=user, days=days, corpora=corpora, label=label)[0]
+
+
+def issue_token_row(
+    *,
+    session: Session,
+    user: User,
+    days: int | None = 365,
+    corpora: list[str] | None = None,
+    label: str = "",
+) -> tuple[str, ApiToken]:
+    """Like :func:`issue_token`, also returning the stored row (for its id and dates)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    expires = utcnow() + timedelta(days=days) if days else None
-    session.add(
-        ApiToken(
-            user_id=user.id,
-            token_hash=_token_hash(token),
-            corpora=corpora,
-            expires_at=expires,
-            label=label,
-        )
+    row = ApiToken(
+        user_id=user.id,
+        token_hash=_token_hash(token),
+        role=user.role,
+        corpora=sorted(set(corpora)) if corpora is not None else None,
+        expires_at=utcnow() + timedelta(days=days) if days else None,
+        label=label[:80],
     )
+    session.add(row)
     session.flush()
-    return token
+    return token, row
 
 
 def user_for_token(*, session: Session, token: str) -> tuple[User, ApiToken] | None:
-    """The active user behind a valid, unexpired, unrevoked token."""
+    """The active user behind a valid, unexpired, unrevoked token of their current role."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None or row.revoked_at is not None or not row.user.active:
+    if row is None or row.state != "active" or not row.user.active:
         return None
-    if row.expires_at is not None and row.expires_at <= utcnow():
+    if row.role is not None and row.role != row.user.role:
         return None
-    row.last_used_at = utcnow()
+    now = utcnow()
+    if row.last_used_at is None or row.last_used_at < now - TOKEN_USE_AUDIT_EVERY:
+        audit.record(
+            session=session, event=audit.Event.token_used, actor_id=row.user_id, token_id=row.id
+        )
+    row.last_used_at = now
     return row.user, row
+
+
+def tokens_of(*, session: Session, user: User) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at)
+        )
+    )
+
+
+def revoke_token(*, session: Session, user: User, token_id: int) -> ApiToken:
+    """Revoke one of ``user``'s tokens; someone else's is reported as unknown."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise AccountError("unknown_token")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+    return row
 
 
 def verify_password(*, session: Session, name: str, password: str) -> User | None:
@@ -133,10 +223,41 @@ def verify_password(*, session: Session, name: str, password: str) -> User | Non
         return None
     try:
         _hasher.verify(user.password_hash, password)
-    except (VerifyMismatchError, InvalidHashError):
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
     return user
 
 
 def set_password(*, user: User, password: str) -> None:
+    check_password_rules(password)
     user.password_hash = _hasher.hash(password)
+
+
+def change_password(*, user: User, current: str, new: str) -> None:
+    """Change one's own password, knowing the current one."""
+    try:
+        ok = bool(user.password_hash) and _hasher.verify(user.password_hash or "", current)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        ok = False
+    if not ok:
+        raise AccountError("wrong_password")
+    set_password(user=user, password=new)
+
+
+def session_fingerprint(user: User) -> str:
+    """A short digest of the password hash, kept in the session cookie.
+
+    A session whose fingerprint no longer matches (the password changed) is signed
+    out: sessions live in signed cookies, so this is how they are ended elsewhere.
+    """
+    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+def set_role(*, user: User, role: Role) -> None:
+    user.role = role
+
+
+def set_active(*, user: User, active: bool) -> None:
+    user.active = active

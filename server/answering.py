@@ -22,7 +22,13 @@ from corpora.repository import get_corpus
 from retrieval.index import SearchIndex
 from retrieval.types import Passage
 from review import answers as answer_repo
-from review.grounding import check_citations, content_stems, coverage, ground_answer
+from review.grounding import (
+    check_citations,
+    content_stems,
+    coverage,
+    ground_answer,
+    quote_passages,
+)
 from review.models import Answer, AnswerStatus
 from review.policy import Reason, Thresholds, decide, flag
 from server.llm import EngineUnavailable, Generation, LLMClient
@@ -230,16 +236,7 @@ class AnswerService:
         text: str | None = None
         cited: list[int] = []
         if generation is not None and support >= self.thresholds.decline_below:
-            checked = check_citations(generation.text, len(passages))
-            if checked.invalid:
-                reasons.append(flag(Reason.citation_invalid, " ".join(checked.invalid)))
-            grounded = ground_answer(_keep_known_links(checked.text, passages), passages)
-            if grounded.kept == 0:
-                text, cited = self._extract(prepared.question, passages)
-                if grounded.removed:
-                    reasons.append(flag(Reason.unsupported_sentence, str(len(grounded.removed))))
-            else:
-                text, cited = grounded.text, grounded.cited
+            text, cited, reasons = self._compose(prepared, generation, passages)
             if support < self.thresholds.weak_below:
                 reasons.append(flag(Reason.weak_support, f"{support:.2f}"))
         with transaction(self._sessions) as session:
@@ -285,19 +282,36 @@ class AnswerService:
             )
             return answer
 
-    def _extract(self, question: str, passages: list[str]) -> tuple[str | None, list[int]]:
-        """Fallback: quote the passage sentences that best match the question."""
-        scored = []
-        for n, passage in enumerate(passages[:2], start=1):
-            for sentence in _SENTENCES.split(passage):
-                if len(sentence) > 20:
-                    scored.append((coverage(question, sentence), n, sentence.strip()))
-        scored.sort(key=lambda item: item[0], reverse=True)
-        best = [item for item in scored[:2] if item[0] > 0]
-        if not best:
-            return None, []
-        cited = sorted({n for _, n, _ in best})
-        return " ".join(f"« {s} » [{n}]" for _, n, s in best), cited
+    def _compose(
+        self, prepared: Prepared, generation: Generation, passages: list[str]
+    ) -> tuple[str | None, list[int], list[dict[str, str]]]:
+        """The text the asker may see, its citations, and why it should be reviewed.
+
+        Only what a relevant passage supports is kept. When none of the draft survives,
+        the answer quotes the best passage sentences verbatim instead (grounded by
+        construction); a draft that was mostly unsupported flags the answer.
+        """
+        reasons: list[dict[str, str]] = []
+        relevant = {
+            n
+            for n, p in enumerate(prepared.passages, start=1)
+            if self.support_of(prepared.question, [p]) >= self.thresholds.decline_below
+        }
+        checked = check_citations(generation.text, len(passages))
+        if checked.invalid:
+            reasons.append(flag(Reason.citation_invalid, " ".join(checked.invalid)))
+        grounded = ground_answer(
+            _keep_known_links(checked.text, passages),
+            passages,
+            question=prepared.question,
+            eligible=relevant,
+        )
+        if grounded.kept == 0:
+            text, cited = quote_passages(prepared.question, passages, eligible=relevant)
+            return text or None, cited, reasons
+        if len(grounded.removed) > grounded.kept:
+            reasons.append(flag(Reason.unsupported_sentence, str(len(grounded.removed))))
+        return grounded.text, grounded.cited, reasons
 
     def _keep_for_agent(self, prepared: Prepared) -> Answer:
         """The engine is down: keep the question and queue it for a person."""

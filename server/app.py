@@ -21,13 +21,22 @@ from corpora.db import make_engine, make_session_factory
 from corpora.uploads import Ingestor
 from retrieval.embedding import Embedder
 from retrieval.index import SearchIndex
-from server import api, pages
+from server import (
+    api,
+    api_accounts,
+    api_documents,
+    api_reviews,
+    pages,
+    pages_accounts,
+    pages_documents,
+    pages_review,
+)
 from server.answering import AnswerService
 from server.database import upgrade
 from server.errors import install_error_handlers
-from server.i18n import Translator
 from server.llm import LLMClient
 from server.settings import PROJECT_ROOT, Settings
+from server.templating import anchor, cite_links
 from server.worker import IndexingWorker
 
 log = logging.getLogger(__name__)
@@ -131,12 +140,22 @@ def create_app(
         https_only=False,
     )
     templates = Jinja2Templates(directory=str(WEB / "templates"))
-    templates.env.globals["translator_for"] = Translator
+    templates.env.filters["cite_links"] = cite_links
+    templates.env.filters["anchor"] = anchor
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     # htmx comes from the npm registry (package.json), installed by `make install`.
     app.mount("/vendor", StaticFiles(directory=str(VENDOR), check_dir=False), name="vendor")
     install_error_handlers(app)
-    app.include_router(api.router)
-    app.include_router(pages.router)
+    for module in (
+        api,
+        api_documents,
+        api_reviews,
+        api_accounts,
+        pages,
+        pages_documents,
+        pages_review,
+        pages_accounts,
+    ):
+        app.include_router(module.router)
     return app

@@ -51,6 +51,8 @@ def _settings() -> Settings:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Every readiness poll and engine request would otherwise be logged at INFO.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return settings
 
 
@@ -104,6 +106,7 @@ def _start_engine(settings: Settings) -> EmbeddedEngine:
         served_model_name=settings.llm_model,
         port=settings.engine_port,
         log_path=settings.data_dir / "logs" / "engine.log",
+        die_with_parent=True,
     )
     console.print(tr("cli.engine_starting", model=settings.llm_model))
     try:

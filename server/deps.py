@@ -9,11 +9,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from server.accounts import User, user_for_token
+from server.accounts import User, restrict_to_token, session_fingerprint, user_for_token
 from server.app_state import state_of
 from server.errors import ApiError
 from server.errors import translator as _translator
 from server.i18n import Translator
+from server.permissions import require_admin
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -32,17 +33,29 @@ DbSession = Annotated[Session, Depends(get_session)]
 
 
 def get_current_user(request: Request, session: DbSession) -> User | None:
-    """The caller: a bearer token, a signed-in session, or nobody (a citizen)."""
+    """The caller: a bearer token, a signed-in session, or nobody (a citizen).
+
+    A session is honoured only while its account is active and its password unchanged
+    (the session keeps a fingerprint of the password hash).
+    """
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         found = user_for_token(session=session, token=header[7:].strip())
         if found is None:
             raise ApiError(401, "invalid_token")
-        return found[0]
+        user, token = found
+        restrict_to_token(user, token)
+        # Persist last_used_at (and its audit line) even if the route then fails.
+        session.commit()
+        return user
     user_id = request.session.get("user_id")
     if isinstance(user_id, int):
         user = session.get(User, user_id)
-        if user is not None and user.active:
+        if (
+            user is not None
+            and user.active
+            and request.session.get("pw") == session_fingerprint(user)
+        ):
             return user
     return None
 
@@ -57,6 +70,13 @@ def require_user(user: CurrentUser) -> User:
 
 
 SignedInUser = Annotated[User, Depends(require_user)]
+
+
+def _admin(user: CurrentUser) -> User:
+    return require_admin(user)
+
+
+AdminUser = Annotated[User, Depends(_admin)]
 
 
 def citizen_session_id(request: Request) -> str:

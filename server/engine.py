@@ -45,6 +45,15 @@ PREPARE_FORMAT = 1
 
 _LOG_TAIL_LINES = 30
 _POLL_INTERVAL_S = 1.0
+# vLLM opens its port only once the model is loaded, so until then the log is the only sign
+# of progress. Later stages first; a vLLM that words its log differently just shows
+# "starting" until ready.
+_LOG_PHASES = (
+    ("Starting vLLM server", "opening API"),
+    ("Loading weights took", "warming up"),
+    ("Starting to load model", "loading weights"),
+    ("non-default args", "configuring"),
+)
 
 # The engine's environment on top of the parent's. No hub access at run time, no usage
 # statistics sent home, and unbuffered output so a crash's last lines reach the log.
@@ -174,6 +183,12 @@ def prepare_model(
         if _is_prepared(target_dir, fingerprint):
             say(f"already prepared in {target_dir}")
             return target_dir
+        if _foreign_content(target_dir):
+            raise EngineError(
+                "prepare_failed",
+                f"{target_dir} exists and was not written by `guichet engine prepare`; "
+                "remove it or choose another data folder.",
+            )
         # Leftovers of killed prepares; safe to delete while we hold the lock.
         for stale in target_dir.parent.glob(f".{target_dir.name}.tmp-*"):
             shutil.rmtree(stale, ignore_errors=True)
@@ -197,9 +212,18 @@ def prepare_model(
     return target_dir
 
 
+def _foreign_content(target_dir: Path) -> bool:
+    """A non-empty folder without our marker: never ours to replace (a wrong data_dir)."""
+    if not target_dir.exists():
+        return False
+    if not target_dir.is_dir():
+        return True
+    return not (target_dir / PREPARED_MARKER).is_file() and any(target_dir.iterdir())
+
+
 def _convert(gguf_path: Path, out_dir: Path, say: Callable[[str], None]) -> None:
     # Heavy imports stay here: the app must start fast when the model is already prepared.
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    # local_files_only keeps transformers off the hub whatever HF_HUB_OFFLINE says.
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     source_dir, filename = str(gguf_path.parent), gguf_path.name
@@ -220,7 +244,7 @@ def _convert(gguf_path: Path, out_dir: Path, say: Callable[[str], None]) -> None
 
 
 def _replace_dir(new_dir: Path, target_dir: Path) -> None:
-    """Put ``new_dir`` at ``target_dir``; an old folder there is moved aside first."""
+    """Put ``new_dir`` at ``target_dir``; an older preparation there is moved aside first."""
     # Files written by tempfile-based savers can be 0600; others (a vLLM under another
     # user, a container) must be able to read the model.
     new_dir.chmod(0o755)
@@ -267,6 +291,15 @@ def engine_health(base_url: str, *, timeout_s: float = 2.0, api_key: str | None 
         return False
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent thread dies."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def _port_answers(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
@@ -308,6 +341,7 @@ class EmbeddedEngine:
         log_path: Path | None = None,
         extra_env: Mapping[str, str] | None = None,
         extra_args: list[str] | None = None,
+        die_with_parent: bool = False,
     ) -> None:
         self.python = Path(python)
         self.model_dir = Path(model_dir)
@@ -321,6 +355,9 @@ class EmbeddedEngine:
         )
         self.extra_env = dict(extra_env or {})
         self.extra_args = list(extra_args or [])
+        # For a long-lived owner (`guichet serve`, started from its main thread): the engine
+        # gets SIGTERM if the owner dies, even by SIGKILL, instead of holding the port.
+        self.die_with_parent = die_with_parent
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
         self.started_at: float | None = None
@@ -356,6 +393,11 @@ class EmbeddedEngine:
             "-O0",
             # wait_ready polls every second; access lines would bury the useful log.
             "--disable-uvicorn-access-log",
+            # Compact JSON under response_format: without it the small model pads JSON with
+            # runs of newlines and can spend max_tokens on whitespace. xgrammar is what vLLM
+            # picks by default; it is the one backend (with guidance) that honours this flag.
+            "--structured-outputs-config",
+            '{"backend": "xgrammar", "disable_any_whitespace": true}',
             *self.extra_args,
         ]
 
@@ -407,8 +449,11 @@ class EmbeddedEngine:
             raise EngineError(
                 "port_in_use",
                 f"Something already listens on {self.host}:{self.port}.",
+                # An engine whose app was killed -9 outlives it (no parent-death signal: it
+                # would also fire when the thread that started the engine ends).
                 detail="Stop it, choose another GUICHET_ENGINE_PORT, or point "
-                "GUICHET_LLM_BASE_URL at it if it is an engine.",
+                "GUICHET_LLM_BASE_URL at it if it is an engine. A leftover engine shows in: "
+                f"pgrep -af 'vllm.entrypoints.openai.api_server.*--port {self.port}'",
             )
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log_file = self.log_path.open("wb")
@@ -423,6 +468,7 @@ class EmbeddedEngine:
             # Own process group: stop() signals vLLM's engine-core children too, and a
             # Ctrl-C in the terminal reaches the app, which then stops the engine cleanly.
             start_new_session=True,
+            preexec_fn=_die_with_parent if self.die_with_parent else None,
         )
         self.started_at = time.monotonic()
         self.ready_after_s = None
@@ -444,11 +490,13 @@ class EmbeddedEngine:
     ) -> None:
         """Block until the server lists the served model.
 
-        ``on_progress(elapsed_s, phase)`` is called about once a second with phase
-        ``starting`` (port closed: Python and torch importing), ``loading`` (HTTP up, model
-        not served yet) or ``ready`` (last call). Raises ``EngineError("crashed")`` with the
-        log tail if the process exits, ``EngineError("timeout")`` (after stopping it) if
-        ``timeout_s`` passes.
+        ``on_progress(elapsed_s, phase)`` is called about once a second. Phases, read from
+        the log until the port opens: ``starting`` (importing torch and vLLM),
+        ``configuring``, ``loading weights``, ``warming up``, ``opening API``; then
+        ``loading`` (HTTP up, model not listed yet) and ``ready`` (the last call). With -O0
+        on 2 cores the whole sequence takes about 35 s. Raises ``EngineError("crashed")``
+        with the log tail if the process exits, ``EngineError("timeout")`` (after stopping
+        it) if ``timeout_s`` passes.
         """
         if self._process is None or self.started_at is None:
             raise EngineError("not_started", "wait_ready() called before start().")
@@ -490,10 +538,19 @@ class EmbeddedEngine:
                 return "loading"
             models = _listed_models(client, self.base_url, api_key=None)
         except httpx.ConnectError:
-            return "starting"
+            return self._log_phase()
         except (httpx.HTTPError, ValueError, AttributeError):
             return "loading"
         return "ready" if self.served_model_name in models else "loading"
+
+    def _log_phase(self) -> str:
+        try:
+            with self.log_path.open("rb") as handle:
+                handle.seek(max(0, self.log_path.stat().st_size - 65536))
+                text = handle.read().decode("utf-8", errors="replace")
+        except OSError:
+            return "starting"
+        return next((phase for marker, phase in _LOG_PHASES if marker in text), "starting")
 
     def stop(self, timeout_s: float = 20) -> None:
         """End the server and its children: SIGTERM, then SIGKILL. Idempotent."""
@@ -503,12 +560,18 @@ class EmbeddedEngine:
             pgid = process.pid  # leader of its own session, so pgid == pid
             if process.poll() is None:
                 logger.info("stopping engine (pid %s)", pgid)
-                _signal_group(pgid, signal.SIGTERM)
+                # SIGTERM to the API server only: it shuts its engine-core and worker down in
+                # order. Signalling the whole group at once makes them race and leak shared
+                # memory segments.
+                with contextlib.suppress(ProcessLookupError):
+                    process.send_signal(signal.SIGTERM)
                 try:
                     process.wait(timeout=timeout_s)
+                    # Let its multiprocessing resource tracker finish unlinking shared memory.
+                    _wait_group_gone(pgid, timeout_s=2.0)
                 except subprocess.TimeoutExpired:
                     logger.warning("engine ignored SIGTERM for %.0f s; killing it", timeout_s)
-            # Also sweeps children the leader left behind when it died on its own.
+            # Whatever is left in the group (a hung worker, orphans of a crash) dies now.
             _signal_group(pgid, signal.SIGKILL)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=5)
@@ -527,6 +590,29 @@ class EmbeddedEngine:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _group_has_live_members(pgid: int) -> bool:
+    """Whether a non-zombie process remains in the group.
+
+    ``killpg(pgid, 0)`` is no use here: in containers whose PID 1 never reaps orphans,
+    the group's dead children linger as zombies forever.
+    """
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # Fields after the parenthesised command name: state, ppid, pgrp, ...
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+def _wait_group_gone(pgid: int, *, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while _group_has_live_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from server.settings import PROJECT_ROOT, Settings
 from tests.fake_engine import FakeEngine
+from tests.postgres import PostgresServer
 from tests.server.conftest_engine import embedded_engine, prepared_model_dir  # noqa: F401
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -20,6 +21,32 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--db",
+        choices=("sqlite", "postgres"),
+        default=os.environ.get("GUICHET_TEST_DB", "sqlite"),
+        help="Database the app fixtures use (PostgreSQL is started by the suite).",
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """None (SQLite in the test's data folder) or a fresh PostgreSQL database."""
+    if request.config.getoption("--db") == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        return server.create_database()
+    return None
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -40,8 +67,8 @@ def fake_engine() -> FakeEngine:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "data")
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return make_settings(tmp_path / "data", database_url=database_url)
 
 
 @pytest.fixture

@@ -32,10 +32,8 @@ from server.engine import (
 )
 from server.settings import Settings
 
-# The session fixtures (prepared_model_dir, embedded_engine). Registered as a plugin, not
-# imported: pytest loads a plugin module once, so tests/conftest.py may list it too and
-# every suite still shares one engine.
-pytest_plugins = ["tests.server.conftest_engine"]
+# prepared_model_dir and embedded_engine (session-scoped, one engine for every suite) come
+# from tests/server/conftest_engine.py through tests/conftest.py.
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +178,9 @@ def test_engine_that_exits_is_crashed_with_log_tail(tmp_path: Path) -> None:
 
 
 def test_engine_never_ready_times_out_and_is_stopped(tmp_path: Path) -> None:
-    engine = make_engine(tmp_path, fake_python(tmp_path, "echo loading; exec sleep 300"))
+    # Log lines as vLLM prints them before its port opens; progress is read from them.
+    body = 'echo "INFO non-default args: {}"; echo "INFO Starting to load model"; exec sleep 300'
+    engine = make_engine(tmp_path, fake_python(tmp_path, body))
     engine.start()
     pid = engine.pid
     assert pid is not None
@@ -188,8 +188,9 @@ def test_engine_never_ready_times_out_and_is_stopped(tmp_path: Path) -> None:
     with pytest.raises(EngineError) as caught:
         engine.wait_ready(timeout_s=1.5, on_progress=lambda elapsed, phase: phases.append(phase))
     assert caught.value.code == "timeout"
-    assert "loading" in caught.value.detail
-    assert set(phases) == {"starting"}
+    assert "Starting to load model" in caught.value.detail
+    assert phases[-1] == "loading weights"
+    assert set(phases) <= {"starting", "configuring", "loading weights"}
     assert not alive(pid)
 
 
@@ -251,12 +252,27 @@ def test_failed_prepare_keeps_previous_model_and_leaves_no_temp(tmp_path: Path) 
     gguf.write_bytes(b"GGUF but broken")
     target = tmp_path / "models" / "broken"
     target.mkdir(parents=True)
-    (target / "config.json").write_text("{}")  # an older, unmarked preparation
+    # A preparation of another source file (an older package version): to be replaced.
+    (target / PREPARED_MARKER).write_text(json.dumps({"format": 1, "sha256": "older"}))
+    (target / "config.json").write_text("{}")
     with pytest.raises(EngineError) as caught:
         prepare_model(gguf_path=gguf, target_dir=target)
     assert caught.value.code == "prepare_failed"
     assert (target / "config.json").exists()
     assert not [p for p in target.parent.iterdir() if ".tmp-" in p.name]
+
+
+def test_prepare_refuses_to_replace_a_folder_it_did_not_write(tmp_path: Path) -> None:
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    target = tmp_path / "not-a-model"
+    target.mkdir()
+    (target / "notes.txt").write_text("precious")
+    with pytest.raises(EngineError) as caught:
+        prepare_model(gguf_path=gguf, target_dir=target)
+    assert caught.value.code == "prepare_failed"
+    assert "was not written by" in caught.value.message
+    assert (target / "notes.txt").read_text() == "precious"
 
 
 # --------------------------------------------------------------------------- real engine

@@ -162,6 +162,8 @@ def upgrade() -> None:
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('error_code', sa.String(length=40), nullable=True),
     sa.Column('chunk_count', sa.Integer(), nullable=False),
+    sa.Column('progress_done', sa.Integer(), nullable=False),
+    sa.Column('progress_total', sa.Integer(), nullable=False),
     sa.Column('uploaded_by', sa.Integer(), nullable=True),
     sa.Column('created_at', corpora.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('claimed_at', corpora.db.UTCDateTime(timezone=True), nullable=True),

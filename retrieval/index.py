@@ -1,0 +1,367 @@
+"""The search index of all corpora: catalog (SQLite) + dense (Chroma) + lexical (BM25).
+
+Writes are atomic per document: the chunks of a new version are written to the catalog
+and to Chroma first, invisible to search; then one catalog transaction makes the new
+version active; then the old version's chunks are deleted. Search only returns chunks of
+active versions, so it sees the old version or the new one, never a mix, whatever happens
+in between (an exception, ``kill -9``). Chunks left over by an interrupted write are
+garbage-collected on the next start or write.
+
+Several processes may open the same root: the catalog's per-corpus generation tells each
+one when its in-memory lexical index is stale, and the vector store reloads embedded
+Chroma when another process wrote to it (see ``vectors.py``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.analysis import FrenchAnalyzer
+from retrieval.catalog import Catalog
+from retrieval.chunking import indexed_text
+from retrieval.embedding import TextEmbedder
+from retrieval.errors import RetrievalError
+from retrieval.fusion import Candidate, fuse
+from retrieval.lexical import LexicalIndex
+from retrieval.reranking import RERANK_DEPTH, CrossEncoderReranker, PairScorer
+from retrieval.types import Chunk, Passage
+from retrieval.vectors import DenseHit, VectorStore
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+# Candidates each retriever proposes before fusion.
+CANDIDATE_POOL = 50
+# Chunks embedded and written per step of an ingestion (also the progress granularity).
+WRITE_BATCH = 256
+
+
+@dataclass(frozen=True)
+class DocumentChunks:
+    """The chunks of one version of one document, for ``SearchIndex.replace_documents``."""
+
+    document_id: str
+    version: int
+    chunks: list[Chunk]
+
+
+class SearchIndex:
+    """Hybrid (BM25 + dense) search over per-corpus indexes kept under one folder.
+
+    ``root`` holds the catalog (``retrieval-catalog.sqlite3``), embedded Chroma (``chroma/``, unless
+    ``chroma_url`` points to a Chroma server) and the inter-process write lock.
+    ``reranker_model`` (a local cross-encoder folder) adds a reranking step.
+    """
+
+    def __init__(
+        self,
+        *,
+        root: Path,
+        embedder: TextEmbedder,
+        chroma_url: str | None = None,
+        reranker_model: str | None = None,
+        reranker: PairScorer | None = None,
+    ) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.embedder = embedder
+        self.catalog = Catalog(self.root / "retrieval-catalog.sqlite3")
+        self.vectors = VectorStore(
+            root=self.root, catalog=self.catalog, chroma_url=chroma_url,
+            embedder=embedder.name, dimension=embedder.dimension,
+        )
+        self.reranker: PairScorer | None = reranker
+        if self.reranker is None and reranker_model:
+            self.reranker = CrossEncoderReranker(reranker_model)
+        self._analyzer = FrenchAnalyzer()
+        self._lexical: dict[str, LexicalIndex] = {}
+        self._lexical_lock = threading.Lock()
+        self.collect_garbage()
+
+    def close(self) -> None:
+        """Release the catalog connection and the Chroma client of this thread/process."""
+        self.vectors.close()
+        self.catalog.close()
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def replace_document(
+        self,
+        *,
+        corpus: str,
+        document_id: str,
+        version: int,
+        chunks: list[Chunk],
+        progress: Progress | None = None,
+    ) -> None:
+        """Make ``chunks`` the searchable content of ``document_id``, atomically."""
+        self.replace_documents(
+            corpus=corpus, documents=[DocumentChunks(document_id, version, chunks)],
+            progress=progress,
+        )
+
+    def replace_documents(
+        self,
+        *,
+        corpus: str,
+        documents: Iterable[DocumentChunks],
+        progress: Progress | None = None,
+    ) -> None:
+        """Bulk form of ``replace_document``: embeddings are batched across documents.
+
+        Each document still switches atomically on its own; the lexical index is rebuilt
+        once, lazily, at the next search, not once per document. Re-sending the active
+        version with identical chunks is a no-op.
+        """
+        todo = [d for d in documents if not self._already_active(corpus, d)]
+        for doc in todo:
+            _validate(doc)
+        total = sum(len(d.chunks) for d in todo)
+        if not todo:
+            if progress:
+                progress(0, 0)
+            return
+        self.collect_garbage(corpus)
+        versions = [(d.document_id, d.version) for d in todo]
+        self.catalog.begin_pending(corpus, versions)
+        done = 0
+        try:
+            for group in _groups(todo, WRITE_BATCH):
+                chunks = [c for d in group for c in d.chunks]
+                for start in range(0, len(chunks), WRITE_BATCH):
+                    batch = chunks[start:start + WRITE_BATCH]
+                    self._write_batch(corpus, batch)
+                    done += len(batch)
+                    if progress:
+                        progress(done, total)
+                if not chunks and progress:
+                    progress(done, total)
+                self.catalog.activate(corpus, [(d.document_id, d.version) for d in group])
+                self._drop_superseded(corpus, {d.document_id: d for d in group})
+        except BaseException:
+            logger.warning("replace interrupted documents=%d; cleaning up", len(todo))
+            self._abandon(corpus, todo)
+            raise
+        finally:
+            self.catalog.forget_inflight(corpus, versions)
+        logger.info("indexed corpus documents=%d chunks=%d", len(todo), total)
+
+    def _already_active(self, corpus: str, doc: DocumentChunks) -> bool:
+        if self.catalog.active_versions_of(corpus, [doc.document_id]).get(doc.document_id) != (
+            doc.version
+        ):
+            return False
+        return self.catalog.document_chunks(corpus, doc.document_id) == list(doc.chunks)
+
+    def _write_batch(self, corpus: str, chunks: Sequence[Chunk]) -> None:
+        analyze = self._analyzer.analyze
+        rows = [
+            (c, " ".join(analyze(indexed_text(c))), " ".join(analyze(f"{c.title} {c.section}")))
+            for c in chunks
+        ]
+        vectors = self.embedder.embed_documents_array([indexed_text(c) for c in chunks])
+        metadatas: list[dict[str, str | int]] = [
+            {"document_id": c.document_id, "version": c.version, "ordinal": c.ordinal}
+            for c in chunks
+        ]
+        with self.vectors.writing():
+            # Catalog rows first: they are the record garbage collection works from.
+            self.catalog.insert_chunks(corpus, rows)
+            self.vectors.upsert(corpus, [c.chunk_id for c in chunks], vectors, metadatas)
+
+    def _drop_superseded(self, corpus: str, docs: dict[str, DocumentChunks]) -> None:
+        """Delete chunks of other versions, and stale ids of a version re-written in place."""
+        stale = self.catalog.stale_versions(corpus, list(docs))
+        ids = [i for s in stale for i in s.chunk_ids]
+        for doc_id, doc in docs.items():
+            keep = {c.chunk_id for c in doc.chunks}
+            ids += [
+                i for i in self.catalog.chunk_ids_of(corpus, doc_id, doc.version) if i not in keep
+            ]
+        self._delete_chunks(corpus, ids)
+
+    def _delete_chunks(self, corpus: str, ids: list[str]) -> None:
+        if not ids:
+            return
+        with self.vectors.writing():
+            self.vectors.delete(corpus, ids)
+            self.catalog.delete_chunks(corpus, ids)
+
+    def _abandon(self, corpus: str, docs: list[DocumentChunks]) -> None:
+        """Best-effort removal of the not-yet-active chunks of an interrupted write."""
+        try:
+            active = self.catalog.active_versions_of(corpus, [d.document_id for d in docs])
+            pending = [d for d in docs if active.get(d.document_id) != d.version]
+            self.catalog.end_pending(corpus, [(d.document_id, d.version) for d in pending])
+            self._delete_chunks(corpus, [c.chunk_id for d in pending for c in d.chunks])
+        except Exception:  # the next start or write collects what is left
+            logger.exception("cleanup after interrupted write failed")
+
+    def delete_document(self, *, corpus: str, document_id: str) -> None:
+        """Remove a document from search (both indexes)."""
+        self.catalog.deactivate(corpus, [document_id])
+        for stale in self.catalog.stale_versions(corpus, [document_id]):
+            self._delete_chunks(corpus, stale.chunk_ids)
+
+    def drop_corpus(self, *, corpus: str) -> None:
+        """Remove a whole corpus: its collection, catalog rows and lexical index."""
+        self.catalog.deactivate(corpus)
+        with self.vectors.writing():
+            self.vectors.drop(corpus)
+            self.catalog.forget_corpus(corpus)
+        with self._lexical_lock:
+            self._lexical.pop(corpus, None)
+
+    def collect_garbage(self, corpus: str | None = None) -> int:
+        """Delete chunks that are neither active nor being written; returns how many."""
+        stale = self.catalog.stale_versions(corpus)
+        count = 0
+        for version in stale:
+            self._delete_chunks(version.corpus, version.chunk_ids)
+            count += len(version.chunk_ids)
+        if count:
+            logger.info("garbage-collected chunks=%d versions=%d", count, len(stale))
+        return count
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def lexical_index(self, corpus: str) -> LexicalIndex:
+        """The corpus's BM25 index at the catalog's current generation (rebuilt if stale)."""
+        generation = self.catalog.generation(corpus)
+        index = self._lexical.get(corpus)
+        if index is not None and index.generation == generation:
+            return index
+        with self._lexical_lock:
+            index = self._lexical.get(corpus)
+            if index is None or index.generation != generation:
+                index = LexicalIndex(self.catalog.lexical_rows(corpus))
+                self._lexical[corpus] = index
+        return index
+
+    def search(self, *, corpus: str, query: str, k: int = 5) -> list[Passage]:
+        """The ``k`` best passages of ``corpus`` for ``query`` (hybrid, then reranked)."""
+        started = time.perf_counter()
+        lexical = self.lexical_index(corpus)
+        if not lexical.active:
+            return []
+        pool = max(CANDIDATE_POOL, 2 * k)
+        terms = self._analyzer.analyze(query)
+        total, head = lexical.scores(terms)
+        candidates: dict[str, Candidate] = {}
+        if lexical.size:
+            n = min(pool, lexical.size)
+            top = np.argpartition(-total, n - 1)[:n]
+            top = top[total[top] > 0]
+            for rank, i in enumerate(top[np.argsort(-total[top], kind="stable")], start=1):
+                chunk_id = lexical.chunk_ids[i]
+                candidates[chunk_id] = Candidate(
+                    chunk_id, lexical=float(total[i]), head=float(head[i]), lexical_rank=rank
+                )
+        for rank, hit in enumerate(self._dense_hits(corpus, query, lexical, pool), start=1):
+            candidate = candidates.get(hit.chunk_id)
+            if candidate is None:
+                position = lexical.position.get(hit.chunk_id)
+                if position is None:  # written after our lexical snapshot: next time
+                    continue
+                candidate = Candidate(
+                    hit.chunk_id, lexical=float(total[position]), head=float(head[position])
+                )
+                candidates[hit.chunk_id] = candidate
+            candidate.dense = hit.similarity
+            candidate.dense_rank = rank
+        ranked = list(candidates.values())
+        fuse(ranked)
+        ranked.sort(key=lambda c: c.fused, reverse=True)
+        passages = self._passages(corpus, ranked, query, k)
+        logger.debug(
+            "search corpus_chunks=%d candidates=%d returned=%d ms=%.1f",
+            lexical.size, len(ranked), len(passages), 1000 * (time.perf_counter() - started),
+        )
+        return passages
+
+    def _dense_hits(
+        self, corpus: str, query: str, lexical: LexicalIndex, pool: int
+    ) -> list[DenseHit]:
+        """Nearest active chunks; asks Chroma for more when inactive leftovers crowd in."""
+        vector = self.embedder.embed_query_array(query)
+        n = pool
+        while True:
+            hits = self.vectors.query(corpus, vector, n)
+            live = [h for h in hits if lexical.active.get(h.document_id) == h.version]
+            if len(live) >= pool or len(hits) < n or n >= 16 * pool:
+                return live[:pool]
+            n *= 4
+
+    def _passages(
+        self, corpus: str, ranked: list[Candidate], query: str, k: int
+    ) -> list[Passage]:
+        depth = max(k, RERANK_DEPTH) if self.reranker is not None else k
+        # Fetch a few spares: a chunk may have been replaced since the lexical snapshot.
+        wanted = ranked[: depth + 5]
+        chunks = self.catalog.chunks_by_id(corpus, [c.chunk_id for c in wanted])
+        kept = [(c, chunks[c.chunk_id]) for c in wanted if c.chunk_id in chunks][:depth]
+        rerank: list[float | None] = [None] * len(kept)
+        if self.reranker is not None and kept:
+            values = self.reranker.scores(query, [indexed_text(chunk) for _, chunk in kept])
+            rerank = list(values)
+            order = sorted(range(len(kept)), key=lambda i: values[i], reverse=True)
+            kept = [kept[i] for i in order]
+            rerank = [values[i] for i in order]
+        return [
+            Passage(
+                chunk=chunk,
+                score=round(c.fused, 6),
+                lexical_score=c.lexical,
+                dense_score=c.dense,
+                lexical_rank=c.lexical_rank,
+                dense_rank=c.dense_rank,
+                title_score=c.head,
+                rerank_score=r,
+            )
+            for (c, chunk), r in zip(kept[:k], rerank[:k], strict=True)
+        ]
+
+    def get_chunk(self, *, corpus: str, chunk_id: str) -> Chunk | None:
+        """An active chunk by id (None when unknown or superseded)."""
+        return self.catalog.chunks_by_id(corpus, [chunk_id]).get(chunk_id)
+
+    def document_chunks(self, *, corpus: str, document_id: str) -> list[Chunk]:
+        """The active version's chunks of a document, in order."""
+        return self.catalog.document_chunks(corpus, document_id)
+
+    def ping(self) -> bool:
+        """True when the vector store answers (for readiness probes)."""
+        return self.vectors.ping()
+
+
+def _validate(doc: DocumentChunks) -> None:
+    ids = [c.chunk_id for c in doc.chunks]
+    if len(set(ids)) != len(ids):
+        raise RetrievalError("invalid_chunks", f"duplicate chunk ids in {doc.document_id}")
+    for chunk in doc.chunks:
+        if chunk.document_id != doc.document_id or chunk.version != doc.version:
+            raise RetrievalError(
+                "invalid_chunks", f"chunk {chunk.chunk_id} is not {doc.document_id}@{doc.version}"
+            )
+
+
+def _groups(docs: list[DocumentChunks], size: int) -> Iterable[list[DocumentChunks]]:
+    """Whole documents packed into groups of about ``size`` chunks."""
+    group: list[DocumentChunks] = []
+    count = 0
+    for doc in docs:
+        if group and count + len(doc.chunks) > size:
+            yield group
+            group, count = [], 0
+        group.append(doc)
+        count += len(doc.chunks)
+    if group:
+        yield group

@@ -1,0 +1,5 @@
+"""`python -m server` is the `guichet` command."""
+
+from server.cli import app
+
+app()

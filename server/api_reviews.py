@@ -1,0 +1,177 @@
+"""The review API: the moderation queue for teachers, agents and admins."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from corpora.models import Corpus
+from review import history, queue, stats
+from review.models import ReviewState
+from server.app_state import state_of
+from server.deps import DbSession, SignedInUser, Tr
+from server.errors import ApiError
+from server.schemas import ErrorOut
+from server.schemas_reviews import (
+    ApproveIn,
+    RejectIn,
+    ReviewOut,
+    ReviewsOut,
+    StatsOut,
+    VersionIn,
+)
+from server.views_reviews import (
+    act,
+    overdue_after,
+    require_reviewer,
+    review_out,
+    stats_out,
+    visible_item,
+)
+
+router = APIRouter(prefix="/api/v1/reviews", tags=["reviews"])
+
+_401 = {"model": ErrorOut, "description": "Not signed in / invalid token"}
+_403 = {"model": ErrorOut, "description": "The caller reviews no corpus"}
+_404 = {"model": ErrorOut, "description": "No such item among the caller's corpora"}
+_409 = {"model": ErrorOut, "description": "Stale version, claimed by someone else, or decided"}
+_422 = {"model": ErrorOut, "description": "Invalid request"}
+READ = {401: _401, 403: _403, 422: _422}
+ITEM = {401: _401, 403: _403, 404: _404, 422: _422}
+ACTION = {**ITEM, 409: _409}
+
+
+@router.get("", response_model=ReviewsOut, responses=READ)
+def list_reviews(
+    session: DbSession,
+    user: SignedInUser,
+    tr: Tr,
+    state: ReviewState | None = None,
+    corpus: str | None = None,
+    reason: str | None = None,
+) -> ReviewsOut:
+    """Items of the caller's corpora, most urgent first, then longest waiting.
+
+    Without ``state``: the open items (pending or claimed).
+    """
+    corpora = require_reviewer(session=session, user=user)
+    if corpus:
+        corpora = [c for c in corpora if c.name == corpus]
+    by_id = {c.id: c for c in corpora}
+    items = queue.list_items(session=session, corpus_ids=set(by_id), state=state, reason=reason)
+    return ReviewsOut(
+        reviews=[
+            review_out(i, session=session, corpus=by_id[i.corpus_id], tr=tr, user=user)
+            for i in items
+        ]
+    )
+
+
+@router.get("/history.csv", response_class=Response, responses=READ)
+def history_csv(session: DbSession, user: SignedInUser, corpus: str | None = None) -> Response:
+    """Every transition (who, when, text before and after) as CSV."""
+    corpora = require_reviewer(session=session, user=user)
+    ids = {c.id for c in corpora if not corpus or c.name == corpus}
+    return Response(
+        history.export_csv(session=session, corpus_ids=ids),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="guichet-relectures.csv"'},
+    )
+
+
+@router.get("/stats", response_model=StatsOut, responses=READ)
+def review_stats(
+    request: Request, session: DbSession, user: SignedInUser, overdue_minutes: int | None = None
+) -> StatsOut:
+    """Items waiting, median time to review, decision rates per corpus and reviewer."""
+    corpora = require_reviewer(session=session, user=user)
+    after = overdue_after(state_of(request).settings)
+    if overdue_minutes is not None and overdue_minutes > 0:
+        after = type(after)(minutes=overdue_minutes)
+    board = stats.dashboard(
+        session=session, corpus_ids={c.id for c in corpora}, overdue_after=after
+    )
+    return stats_out(board)
+
+
+def _item(session: DbSession, user: SignedInUser, review_id: int) -> tuple[Corpus, int]:
+    corpora = require_reviewer(session=session, user=user)
+    item = visible_item(session=session, item_id=review_id, corpora=corpora)
+    corpus = next(c for c in corpora if c.id == item.corpus_id)
+    return corpus, item.id
+
+
+@router.get("/{review_id}", response_model=ReviewOut, responses=ITEM)
+def get_review(review_id: int, session: DbSession, user: SignedInUser, tr: Tr) -> ReviewOut:
+    """One item: question (masked), draft, passages, reasons, claim."""
+    corpus, _ = _item(session, user, review_id)
+    item = visible_item(session=session, item_id=review_id, corpora=[corpus])
+    return review_out(item, session=session, corpus=corpus, tr=tr, user=user)
+
+
+def _act(
+    action: str,
+    request: Request,
+    session: DbSession,
+    user: SignedInUser,
+    tr: Tr,
+    review_id: int,
+    version: int,
+    **options: object,
+) -> ReviewOut:
+    corpus, _ = _item(session, user, review_id)
+    item = visible_item(session=session, item_id=review_id, corpora=[corpus])
+    done = act(
+        action,
+        session=session,
+        index=state_of(request).index,
+        user=user,
+        item=item,
+        corpus=corpus,
+        version=version,
+        tr=tr,
+        **options,  # type: ignore[arg-type]
+    )
+    return review_out(done, session=session, corpus=corpus, tr=tr, user=user)
+
+
+@router.post("/{review_id}/claim", response_model=ReviewOut, responses=ACTION)
+def claim(
+    review_id: int, body: VersionIn, request: Request, session: DbSession, user: SignedInUser,
+    tr: Tr,
+) -> ReviewOut:
+    """Take the item for 15 minutes; others see who holds it and until when."""
+    return _act("claim", request, session, user, tr, review_id, body.version)
+
+
+@router.post("/{review_id}/release", response_model=ReviewOut, responses=ACTION)
+def release(
+    review_id: int, body: VersionIn, request: Request, session: DbSession, user: SignedInUser,
+    tr: Tr,
+) -> ReviewOut:
+    """Give up one's claim."""
+    return _act("release", request, session, user, tr, review_id, body.version)
+
+
+@router.post("/{review_id}/approve", response_model=ReviewOut, responses=ACTION)
+def approve(
+    review_id: int, body: ApproveIn, request: Request, session: DbSession, user: SignedInUser,
+    tr: Tr,
+) -> ReviewOut:
+    """Release the answer to the asker, as drafted or edited; optionally keep it verified."""
+    return _act(
+        "approve", request, session, user, tr, review_id, body.version,
+        text=body.answer, save_verified=body.save_verified,
+    )
+
+
+@router.post("/{review_id}/reject", response_model=ReviewOut, responses=ACTION)
+def reject(
+    review_id: int, body: RejectIn, request: Request, session: DbSession, user: SignedInUser,
+    tr: Tr,
+) -> ReviewOut:
+    """Refuse the answer; the asker sees a polite message with the reason."""
+    return _act("reject", request, session, user, tr, review_id, body.version, reason=body.reason)
+
+
+__all__ = ["router", "ApiError"]

@@ -1,0 +1,141 @@
+"""Pages for documents: the agent's upload page, and a document opened at a passage."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, File, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from corpora.models import Document
+from corpora.repository import list_corpora
+from corpora.uploads import list_documents
+from server import documents as service
+from server.app_state import state_of
+from server.deps import CurrentUser, DbSession, Tr
+from server.errors import ApiError
+from server.pages import render
+from server.permissions import Action, can
+
+router = APIRouter(include_in_schema=False)
+
+
+def _denied(request: Request, tr: Tr, error: ApiError) -> Response:
+    if error.status == 401:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    return render(
+        request,
+        "_error.html",
+        tr,
+        status_code=error.status,
+        message=tr(f"error.{error.code}", **error.values),
+    )
+
+
+@router.get("/documents", response_class=HTMLResponse)
+def my_corpora(request: Request, session: DbSession, user: CurrentUser, tr: Tr) -> Response:
+    """The corpora the signed-in agent or teacher maintains."""
+    if user is None:
+        return RedirectResponse("/login?next=/documents", status_code=303)
+    corpora = [
+        c
+        for c in list_corpora(session=session)
+        if can(session=session, user=user, action=Action.manage_documents, corpus=c)
+    ]
+    return render(request, "documents_index.html", tr, corpora=corpora)
+
+
+@router.get("/corpora/{name}/documents", response_class=HTMLResponse)
+def documents_page(
+    name: str, request: Request, session: DbSession, user: CurrentUser, tr: Tr
+) -> Response:
+    try:
+        corpus = service.managed_corpus(session, user, name)
+    except ApiError as error:
+        return _denied(request, tr, error)
+    documents = [
+        service.document_out(d, tr) for d in list_documents(session=session, corpus=corpus)
+    ]
+    template = "_documents_table.html" if "hx-request" in request.headers else "documents.html"
+    return render(
+        request,
+        template,
+        tr,
+        corpus=corpus,
+        documents=documents,
+        busy=service.busy(documents),
+        max_mb=state_of(request).settings.max_upload_mb,
+    )
+
+
+@router.post("/corpora/{name}/documents", response_class=HTMLResponse)
+async def upload_page(
+    name: str,
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    tr: Tr,
+    files: Annotated[list[UploadFile], File()],
+) -> Response:
+    try:
+        corpus = service.managed_corpus(session, user, name)
+    except ApiError as error:
+        return _denied(request, tr, error)
+    results = await service.upload_files(
+        state=state_of(request), session=session, corpus=corpus, files=files, user=user, tr=tr
+    )
+    if "hx-request" not in request.headers:
+        return RedirectResponse(f"/corpora/{name}/documents", status_code=303)
+    documents = [
+        service.document_out(d, tr) for d in list_documents(session=session, corpus=corpus)
+    ]
+    return render(
+        request,
+        "_documents_table.html",
+        tr,
+        corpus=corpus,
+        documents=documents,
+        busy=service.busy(documents),
+        results=results,
+    )
+
+
+@router.post("/documents/{document_id}/delete", response_class=HTMLResponse)
+async def delete_page(
+    document_id: int, request: Request, session: DbSession, user: CurrentUser, tr: Tr
+) -> Response:
+    try:
+        document = service.managed_document(session, user, document_id)
+    except ApiError as error:
+        return _denied(request, tr, error)
+    name = document.corpus.name
+    await to_thread.run_sync(
+        lambda: service.remove(state=state_of(request), session=session, document=document)
+    )
+    return RedirectResponse(f"/corpora/{name}/documents", status_code=303)
+
+
+@router.get("/documents/{document_id}", response_class=HTMLResponse)
+def document_page(
+    document_id: int,
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    tr: Tr,
+    passage: str | None = None,
+) -> Response:
+    """A document as indexed, the cited passage highlighted (opened from a citation)."""
+    document = session.get(Document, document_id)
+    if (
+        document is None
+        or document.deleted_at is not None
+        or not can(session=session, user=user, action=Action.read_documents, corpus=document.corpus)
+    ):
+        return render(
+            request, "_error.html", tr, status_code=404, message=tr("error.unknown_document")
+        )
+    chunks = state_of(request).index.document_chunks(
+        corpus=document.corpus.name, document_id=str(document.id)
+    )
+    return render(request, "document.html", tr, document=document, chunks=chunks, passage=passage)

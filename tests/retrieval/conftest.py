@@ -1,0 +1,32 @@
+"""Shared fixtures for the retrieval tests: one real embedder per session, real storage.
+
+The top-level conftest sets HF_HUB_OFFLINE; the embedder also loads with
+``local_files_only``, so nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from retrieval.embedding import Embedder
+from retrieval.index import SearchIndex
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+EVAL_ROOT = REPO_ROOT.parent / "shared" / "eval"
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The packaged all-MiniLM-L6-v2, loaded once (a few seconds)."""
+    return Embedder()
+
+
+@pytest.fixture
+def index(tmp_path: Path, embedder: Embedder) -> Iterator[SearchIndex]:
+    """A fresh index on a temporary folder (embedded Chroma + SQLite catalog)."""
+    search_index = SearchIndex(root=tmp_path / "index", embedder=embedder)
+    yield search_index
+    search_index.close()

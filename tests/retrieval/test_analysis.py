@@ -1,0 +1,23 @@
+"""French analysis: elisions, accents, stopwords, stems."""
+
+from __future__ import annotations
+
+from retrieval.analysis import FrenchAnalyzer
+
+
+def test_elisions_accents_and_stems() -> None:
+    analyze = FrenchAnalyzer().analyze
+    assert analyze("L’opérateur d'Orange qu'il faut contacter") == analyze(
+        "operateurs orange il faut contacter"
+    )
+    assert analyze("lorsqu'un élève s'inscrit") == ["elev", "inscrit"]
+    assert analyze("Les allocations familiales") == analyze("allocation familiale")
+
+
+def test_stopwords_dropped_numbers_kept() -> None:
+    assert FrenchAnalyzer().analyze("le de la et 2024 à 3") == ["2024", "3"]
+
+
+def test_question_words_are_kept() -> None:
+    # FAQ titles are questions: the question word is part of what matches.
+    assert FrenchAnalyzer().analyze("Combien coûte un passeport ?")[0] == "combien"
