@@ -112,17 +112,19 @@ def ground_answer(
     question: str = "",
     eligible: set[int] | None = None,
     min_support: float = 0.6,
+    seen: set[str] | None = None,
 ) -> Grounded:
     """Keep sentences whose new content words a passage supports; cite that passage.
 
     A sentence citing ``[n]`` is checked against passage n first; a sentence with no
     marker gets the marker of the passage that supports it best. Repeated sentences
-    (small models loop) are kept once. Only ``eligible`` passages (1-based; default
+    (small models loop) are kept once; pass ``seen`` to share that memory across calls
+    when grounding a stream sentence by sentence. Only ``eligible`` passages (1-based; default
     all) may support a sentence: a passage unrelated to the question supports nothing.
     """
     result = Grounded(text="")
     kept: list[str] = []
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     known = frozenset(content_stems(question))
     for raw in _SENTENCE_END.split(text.strip()):
         sentence = raw.strip()
@@ -191,3 +193,20 @@ def quote_passages(
     best.sort(key=lambda u: (u[1], u[2]))
     lines = [_cite(unit if unit[-1] in ".!?" else unit + ".", n) for _, n, _, unit in best]
     return "\n".join(lines), sorted({n for _, n, _, _ in best})
+
+
+class SentenceSplitter:
+    """Cuts a stream of tokens into sentences as they complete."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+
+    def feed(self, delta: str) -> list[str]:
+        self._buffer += delta
+        parts = _SENTENCE_END.split(self._buffer)
+        self._buffer = parts.pop()
+        return [p for p in parts if p.strip()]
+
+    def flush(self) -> list[str]:
+        rest, self._buffer = self._buffer, ""
+        return [rest] if rest.strip() else []

@@ -17,12 +17,13 @@ from anyio import to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
 from corpora.db import transaction, utcnow
-from corpora.models import Corpus
+from corpora.models import Corpus, ReviewPolicy
 from corpora.repository import get_corpus
 from retrieval.index import SearchIndex
 from retrieval.types import Passage
 from review import answers as answer_repo
 from review.grounding import (
+    SentenceSplitter,
     check_citations,
     content_stems,
     coverage,
@@ -38,6 +39,7 @@ from server.prompts import (
     citation_regex,
     condense_messages,
     detect_language,
+    looks_like_injection,
     passage_block,
 )
 
@@ -71,6 +73,7 @@ class Prepared:
     language: str
     passages: list[Passage]
     history: list[tuple[str, str]]
+    stream_allowed: bool = True
 
 
 class AnswerService:
@@ -106,7 +109,11 @@ class AnswerService:
     async def ask_stream(
         self, *, corpus: str, question: str, conversation_id: str | None, caller: Caller
     ) -> AsyncIterator[tuple[str, Any]]:
-        """Yield ("started", ids), ("delta", text)..., then ("done", stored Answer)."""
+        """Yield ("started", ids), ("sentence", text)..., then ("done", stored Answer).
+
+        Only verified sentences are streamed, and only when the corpus does not hold every
+        answer for review: the asker never sees a sentence the passages do not support.
+        """
         prepared = await to_thread.run_sync(
             self._prepare, corpus, question, conversation_id, caller
         )
@@ -129,10 +136,23 @@ class AnswerService:
                     language=prepared.language,
                 )
                 regex = citation_regex(len(prepared.passages))
+                splitter, seen = SentenceSplitter(), set[str]()
+                texts = [p.chunk.text for p in prepared.passages]
+                relevant = self._relevant(prepared)
                 async for delta, so_far in self._llm.stream(messages, regex=regex):
                     generation = so_far
-                    if delta:
-                        yield "delta", delta
+                    done = splitter.feed(delta) if delta else splitter.flush()
+                    for sentence in done if prepared.stream_allowed else ():
+                        checked = check_citations(sentence, len(texts)).text
+                        grounded = ground_answer(
+                            _keep_known_links(checked, texts),
+                            texts,
+                            question=prepared.question,
+                            eligible=relevant,
+                            seen=seen,
+                        )
+                        if grounded.kept:
+                            yield "sentence", grounded.text
             except EngineUnavailable as error:
                 log.warning("answer %s: engine unavailable (%s)", prepared.answer_id, error)
                 stored = await to_thread.run_sync(self._keep_for_agent, prepared)
@@ -182,10 +202,24 @@ class AnswerService:
                 language=answer.language,
                 passages=[],
                 history=history,
+                stream_allowed=corpus.review_policy != ReviewPolicy.always,
             )
         if not history:
-            prepared.passages = self._index.search(corpus=corpus_name, query=masked.text, k=self._k)
+            prepared.passages = self._search(corpus_name, masked.text)
         return prepared
+
+    def _search(self, corpus: str, query: str) -> list[Passage]:
+        """Retrieve passages, leaving out any that tries to instruct the model."""
+        passages = self._index.search(corpus=corpus, query=query, k=self._k)
+        safe = [p for p in passages if not looks_like_injection(p.chunk.text)]
+        if len(safe) < len(passages):
+            log.warning(
+                "corpus %s: %d passage(s) that look like instructions to the model left out: %s",
+                corpus,
+                len(passages) - len(safe),
+                ",".join(p.chunk.chunk_id for p in passages if p not in safe),
+            )
+        return safe
 
     async def _condense(self, prepared: Prepared) -> str:
         """Turn a follow-up into a standalone question, then retrieve for it."""
@@ -199,9 +233,7 @@ class AnswerService:
         if not standalone or len(standalone) > 3 * len(prepared.question) + 80:
             standalone = prepared.question + " " + prepared.history[-1][0]
         corpus = await to_thread.run_sync(self._corpus_name, prepared.answer_id)
-        prepared.passages = await to_thread.run_sync(
-            lambda: self._index.search(corpus=corpus, query=standalone, k=self._k)
-        )
+        prepared.passages = await to_thread.run_sync(self._search, corpus, standalone)
         return standalone
 
     def _corpus_name(self, answer_id: str) -> str:
@@ -281,6 +313,14 @@ class AnswerService:
                 ",".join(r["code"] for r in decision.reasons) or "-",
             )
             return answer
+
+    def _relevant(self, prepared: Prepared) -> set[int]:
+        """Passages (1-based) that cover the question: only they may support a sentence."""
+        return {
+            n
+            for n, p in enumerate(prepared.passages, start=1)
+            if self.support_of(prepared.question, [p]) >= self.thresholds.decline_below
+        }
 
     def _compose(
         self, prepared: Prepared, generation: Generation, passages: list[str]

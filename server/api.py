@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import text
 
 from corpora.models import Corpus
 from corpora.repository import get_corpus, list_corpora
+from review.feedback import record_feedback, request_human
 from review.models import Answer
 from server.answering import AskError, Caller
 from server.app_state import state_of
 from server.deps import CurrentUser, DbSession, SessionId, Tr
 from server.errors import ApiError
 from server.permissions import Action, can
-from server.schemas import AnswerOut, AskIn, CorporaOut, CorpusOut, ErrorOut, HealthOut, ReadyOut
+from server.privacy import mask_personal_data
+from server.schemas import (
+    AnswerOut,
+    AskIn,
+    CorporaOut,
+    CorpusOut,
+    ErrorOut,
+    FeedbackIn,
+    FeedbackOut,
+    HealthOut,
+    ReadyOut,
+)
+from server.streaming import answer_events
 from server.views import answer_out
 
 router = APIRouter()
@@ -110,6 +123,96 @@ async def ask(
     with state_of(request).sessions() as fresh:
         stored = fresh.get_one(Answer, answer.id)
         return answer_out(stored, corpus_title=title, tr=tr)
+
+
+@router.post(
+    "/api/v1/ask/stream",
+    tags=["answers"],
+    responses={
+        **ERRORS,
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "Events: `started` {answer_id, conversation_id}, `sentence` "
+            "(a verified sentence, as it is written), then `done` (the stored answer, "
+            "same shape as /ask) or `error` {code, message}.",
+        },
+    },
+)
+async def ask_stream(
+    body: AskIn, request: Request, user: CurrentUser, session: DbSession, sid: SessionId, tr: Tr
+) -> StreamingResponse:
+    """Ask a question and receive the answer as server-sent events while it is written."""
+    corpus = _askable(session, user, body.corpus)
+    title = corpus.title
+    session.close()
+    state = state_of(request)
+
+    def final(answer: Answer) -> dict[str, object]:
+        with state.sessions() as fresh:
+            stored = fresh.get_one(Answer, answer.id)
+            return answer_out(stored, corpus_title=title, tr=tr).model_dump(mode="json")
+
+    events = answer_events(
+        service=state.answers,
+        corpus=body.corpus,
+        question=body.question,
+        conversation_id=body.conversation_id,
+        caller=Caller(user_id=user.id if user else None, session_id=None if user else sid),
+        final=final,
+        error=lambda code: {"code": code, "message": tr(f"error.{code}", corpus=body.corpus)},
+    )
+    return StreamingResponse(
+        events, media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )
+
+
+def _visible_answer(session: DbSession, user: CurrentUser, sid: str, answer_id: str) -> Answer:
+    """The caller's own answer (by account or citizen session), else 404."""
+    answer = session.get(Answer, answer_id)
+    if answer is None:
+        raise ApiError(404, "unknown_answer")
+    conversation = answer.conversation
+    mine = (
+        conversation.user_id == user.id
+        if user is not None and conversation.user_id is not None
+        else conversation.user_id is None and conversation.session_id == sid
+    )
+    if not mine:
+        raise ApiError(404, "unknown_answer")
+    return answer
+
+
+@router.post(
+    "/api/v1/answers/{answer_id}/feedback",
+    response_model=FeedbackOut,
+    status_code=201,
+    tags=["answers"],
+    responses=ERRORS,
+)
+def feedback(
+    answer_id: str, body: FeedbackIn, session: DbSession, user: CurrentUser, sid: SessionId
+) -> FeedbackOut:
+    """Say whether an answer helped; "not helpful" sends it to the review queue."""
+    answer = _visible_answer(session, user, sid, answer_id)
+    comment = mask_personal_data(body.comment).text if body.comment else None
+    record_feedback(session=session, answer=answer, helpful=body.helpful, comment=comment)
+    return FeedbackOut(answer_id=answer.id, helpful=body.helpful, queued=not body.helpful)
+
+
+@router.post(
+    "/api/v1/answers/{answer_id}/human",
+    response_model=AnswerOut,
+    tags=["answers"],
+    responses=ERRORS,
+)
+def ask_a_human(
+    answer_id: str, session: DbSession, user: CurrentUser, sid: SessionId, tr: Tr
+) -> AnswerOut:
+    """Ask for a person to answer: the question is queued for an agent or a teacher."""
+    answer = _visible_answer(session, user, sid, answer_id)
+    request_human(session=session, answer=answer)
+    corpus = session.get_one(Corpus, answer.corpus_id)
+    return answer_out(answer, corpus_title=corpus.title, tr=tr)
 
 
 @router.get(

@@ -386,6 +386,31 @@ def db_upgrade() -> None:
     out.print("Base de données à jour.")
 
 
+def _dataset(dataset: Path) -> Path:
+    if not (dataset / "questions.jsonl").is_file() or not (dataset / "documents").is_dir():
+        raise _fail(f"{dataset} : jeu de données introuvable (documents/ et questions.jsonl).")
+    return dataset
+
+
+def _print_figures(result: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            out.print(f"{key:>30} : {value}")
+
+
+def _record(
+    settings: Settings, kind: str, dataset: Path, figures: dict[str, object], model: str | None
+) -> None:
+    from server.evaluation import record_run
+
+    with _database(settings) as sessions, transaction(sessions) as session:  # type: ignore[arg-type]
+        record_run(
+            session=session, kind=kind, dataset=dataset.resolve().name, figures=figures, model=model
+        )
+
+
 @eval_app.command("retrieval")
 def eval_retrieval(
     dataset: Annotated[Path, typer.Argument(help="Dossier du jeu (documents/ + questions.jsonl).")],
@@ -394,14 +419,71 @@ def eval_retrieval(
 ) -> None:
     """Mesure la recherche (hit@1, hit@5, MRR, latence) sur un jeu de questions."""
     from retrieval.eval import evaluate_retrieval
+    from server.evaluation import corpus_name
 
     settings = _settings()
-    if not (dataset / "questions.jsonl").is_file():
-        raise _fail(f"{dataset} : questions.jsonl introuvable.")
-    corpus = "eval-" + "".join(c if c.isalnum() else "-" for c in dataset.resolve().name.lower())
-    result = evaluate_retrieval(dataset=dataset, index=_index(settings), corpus=corpus, k=k)
-    if as_json:
-        print(json.dumps(result, ensure_ascii=False))
-    else:
-        for key, value in result.items():
-            out.print(f"{key:>12} : {value}")
+    _dataset(dataset)
+    result = evaluate_retrieval(
+        dataset=dataset, index=_index(settings), corpus=corpus_name(dataset), k=k
+    )
+    _record(settings, "retrieval", dataset, result, settings.embedding_model)
+    _print_figures(result, as_json)
+
+
+@eval_app.command("answers")
+def eval_answers(
+    dataset: Annotated[Path, typer.Argument(help="Dossier du jeu (documents/ + questions.jsonl).")],
+    limit: Annotated[int | None, typer.Option(help="Questions répondables (réparties).")] = None,
+    unanswerable_from: Annotated[
+        Path | None,
+        typer.Option(
+            help="Jeu dont les questions, hors sujet ici, servent de questions sans réponse."
+        ),
+    ] = None,
+    unanswerable: Annotated[int, typer.Option(help="Combien en prendre.")] = 50,
+    concurrency: Annotated[int, typer.Option(help="Questions posées en parallèle.")] = 8,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
+) -> None:
+    """Pose chaque question au vrai pipeline (moteur embarqué si GUICHET_LLM_BASE_URL est vide)."""
+    import asyncio
+
+    from server.app import build_state
+    from server.evaluation import evaluate_answers
+
+    settings = _settings()
+    _dataset(dataset)
+    if unanswerable_from is not None:
+        _dataset(unanswerable_from)
+    engine = None if settings.llm_base_url else _start_engine(settings)
+    state = build_state(settings)
+    try:
+        with Progress(
+            TextColumn("Questions"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("questions", total=None)
+
+            async def run() -> dict[str, object]:
+                try:
+                    return await evaluate_answers(
+                        state=state,
+                        dataset=dataset,
+                        limit=limit,
+                        unanswerable_from=unanswerable_from,
+                        n_unanswerable=unanswerable,
+                        concurrency=concurrency,
+                        progress=lambda d, t: progress.update(task, completed=d, total=t),
+                    )
+                finally:
+                    await state.llm.aclose()
+
+            result = asyncio.run(run())
+    finally:
+        state.db.dispose()
+        if engine is not None:
+            engine.stop()
+    _record(settings, "answers", dataset, result, settings.llm_model)
+    _print_figures(result, as_json)

@@ -43,6 +43,26 @@ _FRENCH = frozenset(
 )
 
 
+_INJECTION = re.compile(
+    r"(\b(ignore[rz]?|oublie[rz]?|ne tiens? (plus )?compte)\b.{0,40}"
+    r"\b(consignes?|instructions?|r[eè]gles?|directives?)\b)"
+    r"|(\b(ignore|disregard|forget)\b.{0,30}\b(instructions?|rules?|prompts?)\b)"
+    r"|(\b(prompt syst[eè]me|system prompt|tu es (d[ée]sormais|maintenant)|you are now|"
+    r"from now on,? you|[àa] partir de maintenant,? tu)\b)"
+    r"|(</?\s*(extrait|system|assistant|instructions?)\b)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def looks_like_injection(text: str) -> bool:
+    """A passage that talks to the model ("ignore tes consignes...") is not given to it.
+
+    Passages are data; one that tries to instruct the assistant is left out of the
+    prompt, so it cannot change the outcome, and logged for the corpus owners.
+    """
+    return _INJECTION.search(text) is not None
+
+
 def detect_language(text: str) -> str:
     """French unless the question is clearly English (the public is mostly French-speaking)."""
     words = re.findall(r"[a-zà-ÿ']+", text.lower())

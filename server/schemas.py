@@ -49,6 +49,17 @@ class AnswerOut(BaseModel):
     )
 
 
+class FeedbackIn(BaseModel):
+    helpful: bool = Field(description="Whether the answer helped.")
+    comment: str | None = Field(default=None, max_length=2000, description="Optional comment.")
+
+
+class FeedbackOut(BaseModel):
+    answer_id: str
+    helpful: bool
+    queued: bool = Field(description="True when the answer was sent to the review queue.")
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str

@@ -23,3 +23,134 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// ---- Review pages (issue #5) ------------------------------------------------------------
+// A refused review action (409 stale or claimed, 422 missing text) comes back as the panel
+// with a message: swap it in like a success so the reviewer reads why.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var status = event.detail.xhr && event.detail.xhr.status;
+  var target = event.detail.target;
+  if ((status === 409 || status === 422) && target && target.hasAttribute("data-review-panel")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+// After a swap, move the focus to the new status or error message (screen readers and
+// keyboard users would otherwise be left on a button that no longer exists).
+document.addEventListener("htmx:afterSwap", function (event) {
+  var root = event.detail.target && event.detail.target.isConnected
+    ? event.detail.target : document.getElementById("review-panel");
+  var focus = root && root.querySelector && root.querySelector("[data-focus]");
+  if (focus) { focus.focus(); }
+});
+
+// ---- Citizen chat: stream the verified sentences of an answer as they are written --------
+// Without JavaScript the form posts to /chat/ask and the page reloads with the answer.
+(function () {
+  function csrfHeaders() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta && meta.content ? { "X-CSRF-Token": meta.content } : {};
+  }
+
+  function parseEvent(block) {
+    var name = "message";
+    var data = [];
+    block.split("\n").forEach(function (line) {
+      if (line.indexOf("event: ") === 0) { name = line.slice(7); }
+      else if (line.indexOf("data: ") === 0) { data.push(line.slice(6)); }
+    });
+    return { name: name, data: data.join("\n") };
+  }
+
+  function placeholder(question, thinking) {
+    var article = document.createElement("article");
+    article.className = "answer answer--generating";
+    article.setAttribute("aria-busy", "true");
+    var heading = document.createElement("h3");
+    heading.className = "question";
+    heading.textContent = question;
+    var text = document.createElement("div");
+    text.className = "answer-text";
+    var status = document.createElement("p");
+    status.className = "status-message";
+    status.setAttribute("role", "status");
+    status.textContent = thinking;
+    article.appendChild(heading);
+    article.appendChild(text);
+    article.appendChild(status);
+    return article;
+  }
+
+  function replaceWithHtml(element, html) {
+    var holder = document.createElement("div");
+    holder.innerHTML = html;  // rendered and escaped by the server's templates
+    var fresh = holder.firstElementChild;
+    if (!fresh) { return; }
+    element.replaceWith(fresh);
+    if (window.htmx) { window.htmx.process(fresh); }
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-stream-url]")) { return; }
+    if (!window.fetch || !window.ReadableStream || !window.TextDecoder) { return; }
+    var data = new FormData(form);
+    var question = String(data.get("question") || "").trim();
+    if (!question) { return; }
+    event.preventDefault();
+    var answers = document.getElementById("answers");
+    var empty = document.getElementById("empty-answers");
+    if (empty) { empty.remove(); }
+    var article = placeholder(question, form.dataset.thinking);
+    answers.appendChild(article);
+    var text = article.querySelector(".answer-text");
+    var status = article.querySelector(".status-message");
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+
+    function handle(message) {
+      if (message.name === "started") {
+        var ids = JSON.parse(message.data);
+        article.id = "answer-" + ids.answer_id;
+        form.elements.conversation_id.value = ids.conversation_id;
+      } else if (message.name === "sentence") {
+        text.textContent += (text.textContent ? " " : "") + message.data;
+      } else if (message.name === "done") {
+        replaceWithHtml(article, message.data);
+        form.elements.question.value = "";
+      } else if (message.name === "error") {
+        status.textContent = message.data;
+        article.removeAttribute("aria-busy");
+      }
+    }
+
+    fetch(form.dataset.streamUrl, {
+      method: "POST", body: data, headers: csrfHeaders(), credentials: "same-origin"
+    }).then(function (response) {
+      var type = response.headers.get("content-type") || "";
+      if (type.indexOf("text/event-stream") !== 0) {
+        return response.text().then(function (html) { replaceWithHtml(article, html); });
+      }
+      var reader = response.body.getReader();
+      var decoder = new TextDecoder();
+      var buffer = "";
+      function pump() {
+        return reader.read().then(function (result) {
+          if (result.done) { return; }
+          buffer += decoder.decode(result.value, { stream: true });
+          var blocks = buffer.split("\n\n");
+          buffer = blocks.pop();
+          blocks.forEach(function (block) { if (block.trim()) { handle(parseEvent(block)); } });
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function () {
+      status.textContent = form.dataset.networkError;
+      article.removeAttribute("aria-busy");
+    }).then(function () {
+      button.disabled = false;
+      form.elements.question.focus();
+    });
+  });
+})();

@@ -1,0 +1,44 @@
+"""What askers say back: feedback on an answer, or a request for a person."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from review.answers import enqueue
+from review.models import Answer, AnswerStatus, Feedback
+from review.policy import PRIORITY, Reason, flag
+
+
+def record_feedback(
+    *, session: Session, answer: Answer, helpful: bool, comment: str | None
+) -> Feedback:
+    """Keep the feedback; an unhelpful answer goes to the review queue."""
+    feedback = Feedback(answer_id=answer.id, helpful=helpful, comment=comment or None)
+    session.add(feedback)
+    if not helpful:
+        enqueue(
+            session=session,
+            answer=answer,
+            reasons=[flag(Reason.negative_feedback)],
+            priority=PRIORITY[Reason.negative_feedback],
+        )
+    session.flush()
+    return feedback
+
+
+def request_human(*, session: Session, answer: Answer) -> None:
+    """The asker wants a person: the question joins the queue at high priority.
+
+    A declined question waits for an agent's own answer; a released one stays visible
+    while a person looks at it again.
+    """
+    answer.human_requested = True
+    if answer.status in (AnswerStatus.declined, AnswerStatus.rejected):
+        answer.status = AnswerStatus.pending_review
+    enqueue(
+        session=session,
+        answer=answer,
+        reasons=[flag(Reason.human_requested)],
+        priority=PRIORITY[Reason.human_requested],
+    )
+    session.flush()
