@@ -63,6 +63,8 @@ lint: install-app
 test: install system-deps ## Run the whole suite (real vLLM, real browser, PostgreSQL)
 	$(MAKE) lint
 	$(BIN)/pytest
+	@echo "==> Les mêmes tests de données sur PostgreSQL"
+	$(BIN)/pytest --db postgres -m "not engine and not browser and not slow" tests/review tests/server tests/corpora
 
 test-fast: install-app ## Unit tests only: no engine, no browser
 	$(BIN)/pytest -m "not engine and not browser and not slow"

@@ -5,7 +5,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from corpora.db import Base, UTCDateTime, utcnow
@@ -47,6 +57,8 @@ class Corpus(Base):
     review_policy: Mapped[ReviewPolicy] = mapped_column(_enum(ReviewPolicy))
     language: Mapped[str] = mapped_column(String(8), default="fr")
     licence: Mapped[str | None] = mapped_column(String(100), default=None)
+    # Whether the owners publish this corpus's verified answers as open data.
+    open_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     sensitive_topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

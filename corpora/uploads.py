@@ -138,10 +138,21 @@ def accept_upload(
 class Ingestor:
     """Turns queued versions into indexed ones, one at a time per worker."""
 
-    def __init__(self, *, sessions: sessionmaker[Session], index: Index, max_bytes: int) -> None:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        index: Index,
+        max_bytes: int,
+        on_indexed: Callable[[int, int], None] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._index = index
         self._max_bytes = max_bytes
+        # Called with (document id, version) once a version serves search: what depends
+        # on the old content (verified answers citing it) is told without corpora/
+        # importing review/.
+        self._on_indexed = on_indexed
 
     def claim_next(self) -> int | None:
         """Claim the oldest queued version; safe with several workers."""
@@ -209,7 +220,13 @@ class Ingestor:
         except Exception as error:  # noqa: BLE001 - a bad file must not stop the worker
             log.exception("indexing document %s version %s failed", document.id, number)
             return self._finish(version_id, error_code="internal", error=type(error).__name__)
-        return self._finish(version_id, title=parsed.title, chunk_count=len(chunks))
+        finished = self._finish(version_id, title=parsed.title, chunk_count=len(chunks))
+        if self._on_indexed is not None and finished.status == DocumentStatus.indexed:
+            try:
+                self._on_indexed(finished.document_id, finished.version)
+            except Exception:  # noqa: BLE001 - indexing succeeded; the hook must not undo it
+                log.exception("on_indexed hook failed for document %s", finished.document_id)
+        return finished
 
     def _recorder(self, version_id: int, progress: Progress | None) -> Progress:
         """Report progress to the caller and, now and then, to the database (for pages)."""

@@ -104,9 +104,14 @@ class StaleVersion:
 def _row_to_chunk(row: Sequence[object]) -> Chunk:
     chunk_id, document_id, version, ordinal, title, section, page, text = row
     return Chunk(
-        chunk_id=str(chunk_id), document_id=str(document_id), version=int(str(version)),
-        ordinal=int(str(ordinal)), title=str(title), section=str(section),
-        page=None if page is None else int(str(page)), text=str(text),
+        chunk_id=str(chunk_id),
+        document_id=str(document_id),
+        version=int(str(version)),
+        ordinal=int(str(ordinal)),
+        title=str(title),
+        section=str(section),
+        page=None if page is None else int(str(page)),
+        text=str(text),
     )
 
 
@@ -152,16 +157,20 @@ class Catalog:
     # -- reads -----------------------------------------------------------------------
 
     def generation(self, corpus: str) -> int:
-        row = self._connection().execute(
-            "SELECT generation FROM generations WHERE corpus = ?", (corpus,)
-        ).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT generation FROM generations WHERE corpus = ?", (corpus,))
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     def vector_epoch(self) -> int:
         """Counter bumped by every write to embedded Chroma (see ``vectors.VectorStore``)."""
-        row = self._connection().execute(
-            "SELECT value FROM counters WHERE name = 'vector_epoch'"
-        ).fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT value FROM counters WHERE name = 'vector_epoch'")
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     def bump_vector_epoch(self) -> int:
@@ -182,7 +191,7 @@ class Catalog:
     def active_versions_of(self, corpus: str, document_ids: Sequence[str]) -> dict[str, int]:
         result: dict[str, int] = {}
         for start in range(0, len(document_ids), 500):
-            part = list(document_ids[start:start + 500])
+            part = list(document_ids[start : start + 500])
             marks = ",".join("?" * len(part))
             rows = self._connection().execute(
                 f"SELECT document_id, version FROM active WHERE corpus = ? "
@@ -280,16 +289,25 @@ class Catalog:
                 [(corpus, d, v) for d, v in versions],
             )
 
-    def insert_chunks(
-        self, corpus: str, rows: Sequence[tuple[Chunk, str, str]]
-    ) -> None:
+    def insert_chunks(self, corpus: str, rows: Sequence[tuple[Chunk, str, str]]) -> None:
         """Store chunks (with their body and head terms); they stay invisible until activated."""
         with self._transaction() as conn:
             conn.executemany(
                 "INSERT OR REPLACE INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (corpus, c.chunk_id, c.document_id, c.version, c.ordinal, c.title,
-                     c.section, c.page, c.text, body, head)
+                    (
+                        corpus,
+                        c.chunk_id,
+                        c.document_id,
+                        c.version,
+                        c.ordinal,
+                        c.title,
+                        c.section,
+                        c.page,
+                        c.text,
+                        body,
+                        head,
+                    )
                     for c, body, head in rows
                 ],
             )
@@ -351,7 +369,7 @@ class Catalog:
             if corpus is not None and document_ids is not None:
                 rows = []
                 for start in range(0, len(document_ids), 500):
-                    part = list(document_ids[start:start + 500])
+                    part = list(document_ids[start : start + 500])
                     marks = ",".join("?" * len(part))
                     rows += conn.execute(
                         query + f" AND c.document_id IN ({marks})", (*params, *part)

@@ -93,7 +93,9 @@ def _pieces(text: str, max_chars: int) -> Iterator[tuple[str, bool]]:
             continue
         first = True
         for sentence in _SENTENCE_END.split(paragraph):
-            parts = [sentence] if len(sentence) <= max_chars else list(_hard_split(sentence, max_chars))
+            parts = (
+                [sentence] if len(sentence) <= max_chars else list(_hard_split(sentence, max_chars))
+            )
             for part in parts:
                 yield part, first
                 first = False

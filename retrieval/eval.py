@@ -23,7 +23,8 @@ import numpy as np
 
 from retrieval.analysis import FrenchAnalyzer
 from retrieval.chunking import DEFAULT_MAX_CHARS, DEFAULT_OVERLAP, chunk_document, indexed_text
-from retrieval.index import DocumentChunks, SearchIndex
+from retrieval.fusion import fuse
+from retrieval.index import CANDIDATE_POOL, DocumentChunks, SearchIndex
 from retrieval.parsing import parse_document
 from retrieval.types import Chunk
 
@@ -100,8 +101,9 @@ def evaluate_retrieval(
         t0 = time.perf_counter()
         passages = index.search(corpus=corpus, query=question["question"], k=depth)
         latencies.append(1000 * (time.perf_counter() - t0))
-        ranks.append(_document_rank([p.chunk.document_id for p in passages],
-                                    set(question["doc_ids"])))
+        ranks.append(
+            _document_rank([p.chunk.document_id for p in passages], set(question["doc_ids"]))
+        )
         if progress:
             progress(done, len(answerable))
     return {
@@ -121,7 +123,10 @@ def evaluate_retrieval(
 
 
 def evaluate_plain_bm25(
-    *, dataset: Path, k: int = 5, max_chars: int = DEFAULT_MAX_CHARS,
+    *,
+    dataset: Path,
+    k: int = 5,
+    max_chars: int = DEFAULT_MAX_CHARS,
     overlap: int = DEFAULT_OVERLAP,
 ) -> dict[str, Any]:
     """Baseline on the same chunks: one BM25 field (bm25s, same French analysis) over the
@@ -140,10 +145,49 @@ def evaluate_plain_bm25(
         ids = [vocab[t] for t in analyzer.analyze(question["question"]) if t in vocab]
         scores = model.get_scores_from_ids(ids) if ids else np.zeros(len(chunks))
         order = np.argsort(-scores, kind="stable")[: max(k, RANKING_DEPTH)]
-        ranks.append(_document_rank([chunks[i].document_id for i in order if scores[i] > 0],
-                                    set(question["doc_ids"])))
-    return {"dataset": dataset.name, "pipeline": "plain-bm25", "n": len(answerable), "k": k,
-            **_summary(ranks, k), "chunks": len(chunks)}
+        ranks.append(
+            _document_rank(
+                [chunks[i].document_id for i in order if scores[i] > 0], set(question["doc_ids"])
+            )
+        )
+    return {
+        "dataset": dataset.name,
+        "pipeline": "plain-bm25",
+        "n": len(answerable),
+        "k": k,
+        **_summary(ranks, k),
+        "chunks": len(chunks),
+    }
+
+
+def sweep_lexical_weight(
+    *,
+    dataset: Path,
+    index: SearchIndex,
+    corpus: str,
+    weights: Sequence[float],
+    k: int = 5,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    overlap: int = DEFAULT_OVERLAP,
+) -> list[dict[str, Any]]:
+    """The same evaluation for several fusion weights, gathering candidates once per
+    question (how ``fusion.LEXICAL_WEIGHT`` was chosen; see docs/retrieval.md)."""
+    documents, questions = load_dataset(dataset, max_chars=max_chars, overlap=overlap)
+    index.replace_documents(corpus=corpus, documents=documents)
+    answerable = [q for q in questions if q.get("answerable", True) and q.get("doc_ids")]
+    ranks: dict[float, list[int | None]] = {w: [] for w in weights}
+    pool = max(CANDIDATE_POOL, 2 * max(k, RANKING_DEPTH))
+    for question in answerable:
+        candidates = index.candidates(corpus=corpus, query=question["question"], pool=pool)
+        gold = set(question["doc_ids"])
+        for weight in weights:
+            fuse(candidates, lexical_weight=weight)
+            ordered = sorted(candidates, key=lambda c: c.fused, reverse=True)[:RANKING_DEPTH]
+            ranks[weight].append(_document_rank([c.document_id for c in ordered], gold))
+    return [
+        {"dataset": dataset.name, "lexical_weight": w, "n": len(answerable), **_summary(r, k)}
+        for w, r in ranks.items()
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -158,17 +202,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP)
     parser.add_argument("--model", default=None, help="embedding model folder")
     parser.add_argument("--baseline", action="store_true", help="also run plain BM25")
+    parser.add_argument(
+        "--sweep", action="store_true", help="only evaluate fusion weights 0.0, 0.1, ... 1.0"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     corpus = args.corpus or f"eval-{args.dataset.name}-{args.max_chars}-{args.overlap}"
     index = SearchIndex(root=args.root, embedder=Embedder(args.model))
-    result = evaluate_retrieval(dataset=args.dataset, index=index, corpus=corpus, k=args.k,
-                                max_chars=args.max_chars, overlap=args.overlap)
+    if args.sweep:
+        weights = [round(0.1 * i, 1) for i in range(11)]
+        for row in sweep_lexical_weight(
+            dataset=args.dataset,
+            index=index,
+            corpus=corpus,
+            weights=weights,
+            k=args.k,
+            max_chars=args.max_chars,
+            overlap=args.overlap,
+        ):
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    result = evaluate_retrieval(
+        dataset=args.dataset,
+        index=index,
+        corpus=corpus,
+        k=args.k,
+        max_chars=args.max_chars,
+        overlap=args.overlap,
+    )
     print(json.dumps({"pipeline": "hybrid", **result}, ensure_ascii=False))
     if args.baseline:
-        baseline = evaluate_plain_bm25(dataset=args.dataset, k=args.k,
-                                       max_chars=args.max_chars, overlap=args.overlap)
+        baseline = evaluate_plain_bm25(
+            dataset=args.dataset, k=args.k, max_chars=args.max_chars, overlap=args.overlap
+        )
         print(json.dumps(baseline, ensure_ascii=False))
     return 0
 

@@ -75,8 +75,11 @@ class SearchIndex:
         self.embedder = embedder
         self.catalog = Catalog(self.root / "retrieval-catalog.sqlite3")
         self.vectors = VectorStore(
-            root=self.root, catalog=self.catalog, chroma_url=chroma_url,
-            embedder=embedder.name, dimension=embedder.dimension,
+            root=self.root,
+            catalog=self.catalog,
+            chroma_url=chroma_url,
+            embedder=embedder.name,
+            dimension=embedder.dimension,
         )
         self.reranker: PairScorer | None = reranker
         if self.reranker is None and reranker_model:
@@ -104,7 +107,8 @@ class SearchIndex:
     ) -> None:
         """Make ``chunks`` the searchable content of ``document_id``, atomically."""
         self.replace_documents(
-            corpus=corpus, documents=[DocumentChunks(document_id, version, chunks)],
+            corpus=corpus,
+            documents=[DocumentChunks(document_id, version, chunks)],
             progress=progress,
         )
 
@@ -119,7 +123,9 @@ class SearchIndex:
 
         Each document still switches atomically on its own; the lexical index is rebuilt
         once, lazily, at the next search, not once per document. Re-sending the active
-        version with identical chunks is a no-op.
+        version with identical chunks is a no-op. New content should come with a new
+        version number: re-sending the active version with different chunks overwrites it
+        in place, which is not atomic.
         """
         todo = [d for d in documents if not self._already_active(corpus, d)]
         for doc in todo:
@@ -137,7 +143,7 @@ class SearchIndex:
             for group in _groups(todo, WRITE_BATCH):
                 chunks = [c for d in group for c in d.chunks]
                 for start in range(0, len(chunks), WRITE_BATCH):
-                    batch = chunks[start:start + WRITE_BATCH]
+                    batch = chunks[start : start + WRITE_BATCH]
                     self._write_batch(corpus, batch)
                     done += len(batch)
                     if progress:
@@ -163,11 +169,12 @@ class SearchIndex:
 
     def _write_batch(self, corpus: str, chunks: Sequence[Chunk]) -> None:
         analyze = self._analyzer.analyze
+        texts = [indexed_text(c) for c in chunks]
         rows = [
-            (c, " ".join(analyze(indexed_text(c))), " ".join(analyze(f"{c.title} {c.section}")))
-            for c in chunks
+            (c, " ".join(analyze(text)), " ".join(analyze(f"{c.title} {c.section}")))
+            for c, text in zip(chunks, texts, strict=True)
         ]
-        vectors = self.embedder.embed_documents_array([indexed_text(c) for c in chunks])
+        vectors = self.embedder.embed_documents_array(texts)
         metadatas: list[dict[str, str | int]] = [
             {"document_id": c.document_id, "version": c.version, "ordinal": c.ordinal}
             for c in chunks
@@ -249,60 +256,72 @@ class SearchIndex:
     def search(self, *, corpus: str, query: str, k: int = 5) -> list[Passage]:
         """The ``k`` best passages of ``corpus`` for ``query`` (hybrid, then reranked)."""
         started = time.perf_counter()
+        ranked = self.candidates(corpus=corpus, query=query, pool=max(CANDIDATE_POOL, 2 * k))
+        fuse(ranked)
+        ranked.sort(key=lambda c: c.fused, reverse=True)
+        passages = self._passages(corpus, ranked, query, k)
+        logger.debug(
+            "search candidates=%d returned=%d ms=%.1f",
+            len(ranked),
+            len(passages),
+            1000 * (time.perf_counter() - started),
+        )
+        return passages
+
+    def candidates(self, *, corpus: str, query: str, pool: int = CANDIDATE_POOL) -> list[Candidate]:
+        """The union of the lexical and dense top-``pool`` chunks, with their signals (not
+        yet fused). BM25 is exact for every candidate; ``dense`` is None for chunks the
+        dense side did not return."""
         lexical = self.lexical_index(corpus)
         if not lexical.active:
             return []
-        pool = max(CANDIDATE_POOL, 2 * k)
-        terms = self._analyzer.analyze(query)
-        total, head = lexical.scores(terms)
+        total, head = lexical.scores(self._analyzer.analyze(query))
         candidates: dict[str, Candidate] = {}
         if lexical.size:
             n = min(pool, lexical.size)
             top = np.argpartition(-total, n - 1)[:n]
             top = top[total[top] > 0]
             for rank, i in enumerate(top[np.argsort(-total[top], kind="stable")], start=1):
-                chunk_id = lexical.chunk_ids[i]
-                candidates[chunk_id] = Candidate(
-                    chunk_id, lexical=float(total[i]), head=float(head[i]), lexical_rank=rank
+                candidates[lexical.chunk_ids[i]] = Candidate(
+                    lexical.chunk_ids[i],
+                    lexical.document_ids[i],
+                    lexical=float(total[i]),
+                    head=float(head[i]),
+                    lexical_rank=rank,
                 )
         for rank, hit in enumerate(self._dense_hits(corpus, query, lexical, pool), start=1):
             candidate = candidates.get(hit.chunk_id)
             if candidate is None:
-                position = lexical.position.get(hit.chunk_id)
-                if position is None:  # written after our lexical snapshot: next time
-                    continue
+                position = lexical.position[hit.chunk_id]
                 candidate = Candidate(
-                    hit.chunk_id, lexical=float(total[position]), head=float(head[position])
+                    hit.chunk_id,
+                    lexical.document_ids[position],
+                    lexical=float(total[position]),
+                    head=float(head[position]),
                 )
                 candidates[hit.chunk_id] = candidate
             candidate.dense = hit.similarity
             candidate.dense_rank = rank
-        ranked = list(candidates.values())
-        fuse(ranked)
-        ranked.sort(key=lambda c: c.fused, reverse=True)
-        passages = self._passages(corpus, ranked, query, k)
-        logger.debug(
-            "search corpus_chunks=%d candidates=%d returned=%d ms=%.1f",
-            lexical.size, len(ranked), len(passages), 1000 * (time.perf_counter() - started),
-        )
-        return passages
+        return list(candidates.values())
 
     def _dense_hits(
         self, corpus: str, query: str, lexical: LexicalIndex, pool: int
     ) -> list[DenseHit]:
-        """Nearest active chunks; asks Chroma for more when inactive leftovers crowd in."""
+        """Nearest active chunks; asks Chroma for more when inactive leftovers crowd in.
+
+        The lexical index holds exactly the active chunks of its generation, so it tells
+        which dense hits are live without reading Chroma's metadata.
+        """
         vector = self.embedder.embed_query_array(query)
         n = pool
         while True:
             hits = self.vectors.query(corpus, vector, n)
-            live = [h for h in hits if lexical.active.get(h.document_id) == h.version]
+            live = [h for h in hits if h.chunk_id in lexical.position]
             if len(live) >= pool or len(hits) < n or n >= 16 * pool:
                 return live[:pool]
             n *= 4
 
-    def _passages(
-        self, corpus: str, ranked: list[Candidate], query: str, k: int
-    ) -> list[Passage]:
+    def _passages(self, corpus: str, ranked: list[Candidate], query: str, k: int) -> list[Passage]:
         depth = max(k, RERANK_DEPTH) if self.reranker is not None else k
         # Fetch a few spares: a chunk may have been replaced since the lexical snapshot.
         wanted = ranked[: depth + 5]

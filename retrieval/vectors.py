@@ -46,29 +46,55 @@ def collection_name(corpus: str) -> str:
 
 @dataclass(frozen=True)
 class DenseHit:
-    """One Chroma result: chunk id, cosine similarity and the version metadata."""
+    """One Chroma result: chunk id and cosine similarity."""
 
     chunk_id: str
     similarity: float
-    document_id: str
-    version: int
+
+
+class _SharedClient:
+    """The Chroma client of one store location, shared by all VectorStores of a process.
+
+    Two clients on one embedded path in one process would share Chroma's internal system
+    anyway, and reopening it for one would break the other; so there is one per location.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.client: Any = None
+        self.collections: dict[str, Any] = {}
+        self.epoch = -1
+        self.users = 0
+
+
+_SHARED: dict[str, _SharedClient] = {}
+_SHARED_LOCK = threading.Lock()
 
 
 class VectorStore:
     """Chroma collections of all corpora, with cross-process safety in embedded mode."""
 
-    def __init__(self, *, root: Path, catalog: Catalog, chroma_url: str | None, embedder: str,
-                 dimension: int) -> None:
+    def __init__(
+        self,
+        *,
+        root: Path,
+        catalog: Catalog,
+        chroma_url: str | None,
+        embedder: str,
+        dimension: int,
+    ) -> None:
         self._root = root
         self._catalog = catalog
         self._url = chroma_url
         self._embedder = embedder
         self._dimension = dimension
-        self._lock = threading.RLock()
-        self._client: Any = None
-        self._collections: dict[str, Any] = {}
-        self._epoch = -1
         self._lock_path = root / "retrieval-write.lock"
+        self._key = chroma_url or str((root / "chroma").resolve())
+        with _SHARED_LOCK:
+            self._shared = _SHARED.setdefault(self._key, _SharedClient())
+            self._shared.users += 1
+        self._lock = self._shared.lock
+        self._closed = False
 
     # -- client lifecycle ---------------------------------------------------------------
 
@@ -88,36 +114,54 @@ class VectorStore:
         return chromadb.PersistentClient(path=str(self._root / "chroma"), settings=settings)
 
     def _close(self) -> None:
-        if self._client is None:
+        shared = self._shared
+        if shared.client is None:
             return
-        if not self._url:
-            # Drop Chroma's per-path system cache so the next client reloads from disk.
-            from chromadb.api.shared_system_client import SharedSystemClient
-
-            identifier = getattr(self._client, "_identifier", None)
-            system = SharedSystemClient._identifier_to_system.pop(identifier, None)
-            if system is not None:
-                system.stop()
-        self._client = None
-        self._collections.clear()
+        # Chroma refcounts its per-location system: closing our (only) client stops it, so
+        # the next embedded client reloads the collections from disk; for a server client
+        # it closes the HTTP connections.
+        try:
+            # Chroma's HTTP clients (the client and its admin client) do not close their
+            # connection pools when stopped.
+            admin = getattr(shared.client, "_admin_client", None)
+            for owner in (shared.client, admin):
+                session = getattr(getattr(owner, "_server", None), "_session", None)
+                if session is not None:
+                    session.close()
+            shared.client.close()
+        except Exception:  # a client that cannot close cleanly is dropped all the same
+            logger.warning("chroma client did not close cleanly")
+        shared.client = None
+        shared.collections.clear()
 
     def _fresh_client(self) -> Any:
         """The client, reopened when another process changed the embedded store."""
+        shared = self._shared
         if not self._url:
             epoch = self._catalog.vector_epoch()
-            if epoch != self._epoch:
+            if epoch != shared.epoch:
                 self._close()
-                self._epoch = epoch
-        if self._client is None:
+                shared.epoch = epoch
+        if shared.client is None:
             try:
-                self._client = self._open()
+                shared.client = self._open()
             except Exception as exc:
                 raise RetrievalError("vector_store_unavailable", type(exc).__name__) from exc
-        return self._client
+        return shared.client
 
     def close(self) -> None:
+        """Release this store; the client closes with the last store of the location."""
         with self._lock:
-            self._close()
+            if self._closed:
+                return
+            self._closed = True
+            with _SHARED_LOCK:
+                self._shared.users -= 1
+                last = self._shared.users == 0
+                if last:
+                    _SHARED.pop(self._key, None)
+            if last:
+                self._close()
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -133,18 +177,18 @@ class VectorStore:
                     self._fresh_client()
                     # Bumped before writing too: if this process dies mid-write, the
                     # others still know the files changed under their in-memory graph.
-                    self._epoch = self._catalog.bump_vector_epoch()
+                    self._shared.epoch = self._catalog.bump_vector_epoch()
                     try:
                         yield
                     finally:
-                        self._epoch = self._catalog.bump_vector_epoch()
+                        self._shared.epoch = self._catalog.bump_vector_epoch()
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _collection(self, corpus: str, *, create: bool) -> Any | None:
         client = self._fresh_client()
         name = collection_name(corpus)
-        collection = self._collections.get(name)
+        collection = self._shared.collections.get(name)
         if collection is not None:
             return collection
         try:
@@ -152,8 +196,11 @@ class VectorStore:
                 collection = client.get_or_create_collection(
                     name,
                     configuration={"hnsw": {"space": "cosine"}},
-                    metadata={"corpus": corpus, "embedder": self._embedder,
-                              "dimension": self._dimension},
+                    metadata={
+                        "corpus": corpus,
+                        "embedder": self._embedder,
+                        "dimension": self._dimension,
+                    },
                     embedding_function=None,
                 )
             else:
@@ -168,13 +215,18 @@ class VectorStore:
                 "embedding_model_mismatch",
                 f"corpus indexed with {metadata.get('embedder')}, not {self._embedder}",
             )
-        self._collections[name] = collection
+        self._shared.collections[name] = collection
         return collection
 
     # -- operations -----------------------------------------------------------------------
 
-    def upsert(self, corpus: str, ids: Sequence[str], vectors: np.ndarray,
-               metadatas: Sequence[dict[str, str | int]]) -> None:
+    def upsert(
+        self,
+        corpus: str,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        metadatas: Sequence[dict[str, str | int]],
+    ) -> None:
         """Write vectors in batches no larger than Chroma accepts (call inside ``writing``)."""
         with self._lock:
             collection = self._collection(corpus, create=True)
@@ -198,14 +250,14 @@ class VectorStore:
                 return
             batch = max(1, int(self._fresh_client().get_max_batch_size()))
             for start in range(0, len(ids), batch):
-                collection.delete(ids=list(ids[start:start + batch]))
+                collection.delete(ids=list(ids[start : start + batch]))
 
     def drop(self, corpus: str) -> None:
         """Delete the corpus's collection (call inside ``writing``)."""
         with self._lock:
             client = self._fresh_client()
             name = collection_name(corpus)
-            self._collections.pop(name, None)
+            self._shared.collections.pop(name, None)
             try:
                 client.delete_collection(name)
             except Exception as exc:
@@ -213,30 +265,26 @@ class VectorStore:
                     raise RetrievalError("vector_store_unavailable", type(exc).__name__) from exc
 
     def query(self, corpus: str, vector: np.ndarray, n: int) -> list[DenseHit]:
-        """The ``n`` nearest chunks by cosine similarity, best first."""
+        """The ``n`` nearest chunks by cosine similarity, best first.
+
+        Only distances are fetched: reading metadata back costs Chroma a few milliseconds
+        per query at 100,000 chunks, and the caller knows which ids are live anyway.
+        """
         with self._lock:
             collection = self._collection(corpus, create=False)
             if collection is None:
                 return []
             try:
                 result = collection.query(
-                    query_embeddings=vector.reshape(1, -1),
-                    n_results=n,
-                    include=["distances", "metadatas"],
+                    query_embeddings=vector.reshape(1, -1), n_results=n, include=["distances"]
                 )
             except Exception as exc:
                 raise RetrievalError("vector_store_unavailable", type(exc).__name__) from exc
         ids = result["ids"][0]
         distances = (result.get("distances") or [[]])[0]
-        metadatas = (result.get("metadatas") or [[]])[0]
         return [
-            DenseHit(
-                chunk_id=chunk_id,
-                similarity=1.0 - float(distance),
-                document_id=str((meta or {}).get("document_id", "")),
-                version=int(str((meta or {}).get("version", -1))),
-            )
-            for chunk_id, distance, meta in zip(ids, distances, metadatas, strict=False)
+            DenseHit(chunk_id=chunk_id, similarity=1.0 - float(distance))
+            for chunk_id, distance in zip(ids, distances, strict=False)
         ]
 
     def existing_ids(self, corpus: str, ids: Sequence[str]) -> set[str]:

@@ -105,9 +105,7 @@ class ReviewItem(Base):
     answer_id: Mapped[str] = mapped_column(
         ForeignKey("answers.id", ondelete="CASCADE"), unique=True
     )
-    corpus_id: Mapped[int] = mapped_column(
-        ForeignKey("corpora.id", ondelete="CASCADE"), index=True
-    )
+    corpus_id: Mapped[int] = mapped_column(ForeignKey("corpora.id", ondelete="CASCADE"), index=True)
     state: Mapped[ReviewState] = mapped_column(_enum(ReviewState), index=True)
     priority: Mapped[int] = mapped_column(Integer, default=0)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

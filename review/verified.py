@@ -42,10 +42,25 @@ CANDIDATES = 5
 # Question words are stopwords for retrieval but carry the intent: « qui peut consulter
 # le FNAEG ? » and « le FNAEG, c'est quoi ? » share every content word yet differ.
 _INTENTS = {
-    "quoi": "what", "qu": "what", "que": "what", "qui": "who", "combien": "how_much",
-    "quand": "when", "ou": "where", "comment": "how", "pourquoi": "why", "quel": "which",
-    "quels": "which", "quelle": "which", "quelles": "which", "peut": "can",
-    "peuvent": "can", "puis": "can", "doit": "must", "doivent": "must", "faut": "must",
+    "quoi": "what",
+    "qu": "what",
+    "que": "what",
+    "qui": "who",
+    "combien": "how_much",
+    "quand": "when",
+    "ou": "where",
+    "comment": "how",
+    "pourquoi": "why",
+    "quel": "which",
+    "quels": "which",
+    "quelle": "which",
+    "quelles": "which",
+    "peut": "can",
+    "peuvent": "can",
+    "puis": "can",
+    "doit": "must",
+    "doivent": "must",
+    "faut": "must",
 }
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -247,15 +262,17 @@ def withdraw_for_document(
     ``version`` is the version just indexed (None: any version, e.g. the document was
     deleted). Returns the ids withdrawn.
     """
-    query = (
-        select(VerifiedAnswer)
-        .join(VerifiedSource)
-        .where(VerifiedSource.document_id == document_id, VerifiedAnswer.active.is_(True))
+    # Ids first: PostgreSQL cannot DISTINCT rows holding JSON columns.
+    citing = select(VerifiedSource.verified_answer_id).where(
+        VerifiedSource.document_id == document_id
     )
     if version is not None:
-        query = query.where(VerifiedSource.version < version)
+        citing = citing.where(VerifiedSource.version < version)
+    query = select(VerifiedAnswer).where(
+        VerifiedAnswer.id.in_(citing), VerifiedAnswer.active.is_(True)
+    )
     withdrawn = []
-    for verified in session.scalars(query.distinct()).all():
+    for verified in session.scalars(query.order_by(VerifiedAnswer.id)).all():
         withdraw(session=session, verified=verified, reason="document_updated", index=index)
         withdrawn.append(verified.id)
     session.flush()

@@ -51,11 +51,16 @@ def main() -> None:
     per_query = []  # (dense, lexical, index) of the nearest candidates of each query
     for qi, row in enumerate(queries):
         top = np.argsort(-dense[qi])[:8]
-        per_query.append([
-            (float(dense[qi, j]), lexical_similarity(row["question"], verified[j]["question"]),
-             int(j))
-            for j in top
-        ])
+        per_query.append(
+            [
+                (
+                    float(dense[qi, j]),
+                    lexical_similarity(row["question"], verified[j]["question"]),
+                    int(j),
+                )
+                for j in top
+            ]
+        )
     positives = sum(1 for r in queries if any(same(r, v) for v in verified))
     print(f"verified={len(verified)} queries={len(queries)} with an answer={positives}")
     print("dense_weight threshold precision recall served")
@@ -68,8 +73,9 @@ def main() -> None:
                     accepted += 1
                     correct += int(same(row, verified[j]))
             precision = correct / accepted if accepted else 1.0
-            print(f"{weight:.1f} {threshold:.2f} {precision:.3f} "
-                  f"{correct / positives:.3f} {accepted}")
+            print(
+                f"{weight:.1f} {threshold:.2f} {precision:.3f} {correct / positives:.3f} {accepted}"
+            )
 
 
 if __name__ == "__main__":

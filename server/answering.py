@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from anyio import to_thread
+from langchain_core.messages import BaseMessage
 from sqlalchemy.orm import Session, sessionmaker
 
 from corpora.db import transaction, utcnow
@@ -31,7 +32,8 @@ from review.grounding import (
     quote_passages,
 )
 from review.models import Answer, AnswerStatus
-from review.policy import Reason, Thresholds, decide, flag
+from review.policy import Reason, Thresholds, decide, flag, sensitive_topic
+from review.verified import apply_verified, find_verified
 from server.llm import EngineUnavailable, Generation, LLMClient
 from server.privacy import mask_personal_data
 from server.prompts import (
@@ -74,6 +76,7 @@ class Prepared:
     passages: list[Passage]
     history: list[tuple[str, str]]
     stream_allowed: bool = True
+    verified: bool = False
 
 
 class AnswerService:
@@ -121,21 +124,22 @@ class AnswerService:
             "started",
             {"answer_id": prepared.answer_id, "conversation_id": prepared.conversation_id},
         )
+        if prepared.verified:
+            stored = await to_thread.run_sync(self._load, prepared.answer_id)
+            yield "sentence", stored.text or ""
+            yield "done", stored
+            return
         generation: Generation | None = None
         if self._worth_answering(prepared):
             try:
                 if prepared.history:
                     prepared.question = await self._condense(prepared)
-                messages = answer_messages(
+                messages, regex = self.request_for(
                     corpus_title=prepared.corpus_title,
                     question=prepared.question,
-                    passages=[
-                        passage_block(i, p.chunk.title, p.chunk.section, p.chunk.text)
-                        for i, p in enumerate(prepared.passages, start=1)
-                    ],
+                    passages=prepared.passages,
                     language=prepared.language,
                 )
-                regex = citation_regex(len(prepared.passages))
                 splitter, seen = SentenceSplitter(), set[str]()
                 texts = [p.chunk.text for p in prepared.passages]
                 relevant = self._relevant(prepared)
@@ -160,6 +164,25 @@ class AnswerService:
                 return
         stored = await to_thread.run_sync(self._finish, prepared, generation)
         yield "done", stored
+
+    def request_for(
+        self, *, corpus_title: str, question: str, passages: list[Passage], language: str
+    ) -> tuple[list[BaseMessage], str]:
+        """The messages and decoding constraint sent to the engine for one question."""
+        messages = answer_messages(
+            corpus_title=corpus_title,
+            question=question,
+            passages=[
+                passage_block(i, p.chunk.title, p.chunk.section, p.chunk.text)
+                for i, p in enumerate(passages, start=1)
+            ],
+            language=language,
+        )
+        return messages, citation_regex(len(passages))
+
+    def search(self, corpus: str, query: str) -> list[Passage]:
+        """The passages a question would be answered from (public for benchmarks)."""
+        return self._search(corpus, query)
 
     # -- steps -------------------------------------------------------------------
 
@@ -205,8 +228,27 @@ class AnswerService:
                 stream_allowed=corpus.review_policy != ReviewPolicy.always,
             )
         if not history:
-            prepared.passages = self._search(corpus_name, masked.text)
+            prepared.verified = self._reuse_verified(corpus_name, prepared.answer_id, masked.text)
+            if not prepared.verified:
+                prepared.passages = self._search(corpus_name, masked.text)
         return prepared
+
+    def _reuse_verified(self, corpus_name: str, answer_id: str, question: str) -> bool:
+        """Serve an answer a reviewer verified for a close paraphrase, if there is one."""
+        with transaction(self._sessions) as session:
+            corpus = get_corpus(session=session, name=corpus_name)
+            match = corpus and find_verified(
+                session=session, index=self._index, corpus=corpus, question=question
+            )
+            if not match:
+                return False
+            apply_verified(answer=session.get_one(Answer, answer_id), verified=match.verified)
+            log.info("answer %s: verified answer %s reused", answer_id, match.verified.id)
+            return True
+
+    def _load(self, answer_id: str) -> Answer:
+        with transaction(self._sessions) as session:
+            return session.get_one(Answer, answer_id)
 
     def _search(self, corpus: str, query: str) -> list[Passage]:
         """Retrieve passages, leaving out any that tries to instruct the model."""
@@ -274,6 +316,9 @@ class AnswerService:
         with transaction(self._sessions) as session:
             answer = session.get_one(Answer, prepared.answer_id)
             corpus = session.get_one(Corpus, answer.corpus_id)
+            topic = sensitive_topic(answer.question, corpus.sensitive_topics or [])
+            if text and topic:
+                reasons.append(topic)
             decision = decide(policy=corpus.review_policy, reasons=reasons, has_answer=bool(text))
             answer.search_query = prepared.question
             answer.draft = generation.text if generation else None

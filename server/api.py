@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import text
@@ -11,7 +13,7 @@ from corpora.repository import get_corpus, list_corpora
 from review.feedback import record_feedback, request_human
 from review.models import Answer
 from server.answering import AskError, Caller
-from server.app_state import state_of
+from server.app_state import energy_rates, state_of
 from server.deps import CurrentUser, DbSession, SessionId, Tr
 from server.errors import ApiError
 from server.permissions import Action, can
@@ -31,7 +33,7 @@ from server.streaming import answer_events
 from server.views import answer_out
 
 router = APIRouter()
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Not signed in / invalid token"},
     403: {"model": ErrorOut, "description": "Not allowed"},
     404: {"model": ErrorOut, "description": "Not found"},
@@ -83,8 +85,8 @@ def corpora(session: DbSession, user: CurrentUser) -> CorporaOut:
             CorpusOut(
                 name=c.name,
                 title=c.title,
-                kind=c.kind.value,  # type: ignore[arg-type]
-                review_policy=c.review_policy.value,  # type: ignore[arg-type]
+                kind=c.kind.value,
+                review_policy=c.review_policy.value,
                 language=c.language,
             )
             for c in list_corpora(session=session)
@@ -122,7 +124,7 @@ async def ask(
         raise ApiError(404, error.code) from error
     with state_of(request).sessions() as fresh:
         stored = fresh.get_one(Answer, answer.id)
-        return answer_out(stored, corpus_title=title, tr=tr)
+        return answer_out(stored, corpus_title=title, tr=tr, energy=energy_rates(request))
 
 
 @router.post(
@@ -150,7 +152,9 @@ async def ask_stream(
     def final(answer: Answer) -> dict[str, object]:
         with state.sessions() as fresh:
             stored = fresh.get_one(Answer, answer.id)
-            return answer_out(stored, corpus_title=title, tr=tr).model_dump(mode="json")
+            return answer_out(
+                stored, corpus_title=title, tr=tr, energy=energy_rates(request)
+            ).model_dump(mode="json")
 
     events = answer_events(
         service=state.answers,
@@ -206,19 +210,21 @@ def feedback(
     responses=ERRORS,
 )
 def ask_a_human(
-    answer_id: str, session: DbSession, user: CurrentUser, sid: SessionId, tr: Tr
+    answer_id: str, request: Request, session: DbSession, user: CurrentUser, sid: SessionId, tr: Tr
 ) -> AnswerOut:
     """Ask for a person to answer: the question is queued for an agent or a teacher."""
     answer = _visible_answer(session, user, sid, answer_id)
     request_human(session=session, answer=answer)
     corpus = session.get_one(Corpus, answer.corpus_id)
-    return answer_out(answer, corpus_title=corpus.title, tr=tr)
+    return answer_out(answer, corpus_title=corpus.title, tr=tr, energy=energy_rates(request))
 
 
 @router.get(
     "/api/v1/answers/{answer_id}", response_model=AnswerOut, tags=["answers"], responses=ERRORS
 )
-def get_answer(answer_id: str, session: DbSession, user: CurrentUser, tr: Tr) -> AnswerOut:
+def get_answer(
+    answer_id: str, request: Request, session: DbSession, user: CurrentUser, tr: Tr
+) -> AnswerOut:
     """One answer; ``answer`` is null while it is held and the caller may not see it."""
     answer = session.get(Answer, answer_id)
     if answer is None:
@@ -232,4 +238,4 @@ def get_answer(answer_id: str, session: DbSession, user: CurrentUser, tr: Tr) ->
         )
     ):
         raise ApiError(404, "unknown_answer")
-    return answer_out(answer, corpus_title=corpus.title, tr=tr)
+    return answer_out(answer, corpus_title=corpus.title, tr=tr, energy=energy_rates(request))

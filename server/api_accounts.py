@@ -42,6 +42,7 @@ from server.schemas_accounts import (
     MembersOut,
     MeOut,
     PasswordIn,
+    RowId,
     StudentIn,
     TokenCreatedOut,
     TokenIn,
@@ -112,14 +113,14 @@ def token_out(row: ApiToken) -> dict[str, Any]:
 def me(session: DbSession, user: SignedInUser) -> MeOut:
     """The signed-in account, with the corpora it belongs to."""
     memberships = [
-        MembershipOut(corpus=c.name, title=c.title, membership=m)  # type: ignore[arg-type]
+        MembershipOut(corpus=c.name, title=c.title, membership=m)
         for m in ("owner", "student")
         for c in corpora_of(session=session, user_id=user.id, role=m)
     ]
     return MeOut(
         id=user.id,
         name=user.name,
-        role=user.role.value,  # type: ignore[arg-type]
+        role=user.role.value,
         corpora=memberships,
         token_corpora=user.token_corpora,
     )
@@ -132,15 +133,21 @@ def me(session: DbSession, user: SignedInUser) -> MeOut:
     tags=["accounts"],
     responses=_errors(400),
 )
-def password(body: PasswordIn, request: Request, session: DbSession, user: SignedInUser) -> Response:
+def password(
+    body: PasswordIn, request: Request, session: DbSession, user: SignedInUser
+) -> Response:
     """Change one's password (the current one is required); other sessions are signed out."""
     try:
         change_password(user=user, current=body.current_password, new=body.new_password)
     except AccountError as error:
         raise account_error(error) from error
     audit.record(
-        session=session, event=audit.Event.password_changed, actor_id=user.id,
-        subject_id=user.id, source=source(request), via="api",
+        session=session,
+        event=audit.Event.password_changed,
+        actor_id=user.id,
+        subject_id=user.id,
+        source=source(request),
+        via="api",
     )
     if request.session.get("user_id") == user.id:
         refresh_session(request, user)
@@ -184,8 +191,15 @@ def create_token(
         session=session, user=user, days=body.days, corpora=corpora, label=body.label
     )
     audit.record(
-        session=session, event=audit.Event.token_created, actor_id=user.id, subject_id=user.id,
-        token_id=row.id, source=source(request), days=body.days, corpora=corpora, via="api",
+        session=session,
+        event=audit.Event.token_created,
+        actor_id=user.id,
+        subject_id=user.id,
+        token_id=row.id,
+        source=source(request),
+        days=body.days,
+        corpora=corpora,
+        via="api",
     )
     return TokenCreatedOut(token=token, **token_out(row))
 
@@ -197,15 +211,22 @@ def create_token(
     tags=["accounts"],
     responses=_errors(404),
 )
-def delete_token(token_id: int, request: Request, session: DbSession, user: SignedInUser) -> Response:
+def delete_token(
+    token_id: RowId, request: Request, session: DbSession, user: SignedInUser
+) -> Response:
     """Revoke one of one's tokens; it stops working at once."""
     try:
         row = revoke_token(session=session, user=user, token_id=token_id)
     except AccountError as error:
         raise account_error(error) from error
     audit.record(
-        session=session, event=audit.Event.token_revoked, actor_id=user.id, subject_id=user.id,
-        token_id=row.id, source=source(request), via="api",
+        session=session,
+        event=audit.Event.token_revoked,
+        actor_id=user.id,
+        subject_id=user.id,
+        token_id=row.id,
+        source=source(request),
+        via="api",
     )
     return Response(status_code=204)
 
@@ -213,9 +234,7 @@ def delete_token(token_id: int, request: Request, session: DbSession, user: Sign
 # -- courses --------------------------------------------------------------------------------
 
 
-@router.post(
-    "/courses/join", response_model=JoinedOut, tags=["courses"], responses=_errors(400)
-)
+@router.post("/courses/join", response_model=JoinedOut, tags=["courses"], responses=_errors(400))
 def join(body: JoinIn, request: Request, session: DbSession, user: SignedInUser) -> JoinedOut:
     """A student joins a course with the code its teacher gave."""
     try:
@@ -223,8 +242,13 @@ def join(body: JoinIn, request: Request, session: DbSession, user: SignedInUser)
     except AccountError as error:
         raise account_error(error) from error
     audit.record(
-        session=session, event=audit.Event.course_joined, actor_id=user.id, subject_id=user.id,
-        corpus=corpus.name, source=source(request), via="api",
+        session=session,
+        event=audit.Event.course_joined,
+        actor_id=user.id,
+        subject_id=user.id,
+        corpus=corpus.name,
+        source=source(request),
+        via="api",
     )
     return JoinedOut(corpus=corpus.name, title=corpus.title)
 
@@ -263,8 +287,12 @@ def rotate(corpus: str, request: Request, session: DbSession, user: SignedInUser
     course = managed_course(session, user, corpus)
     current = courses.rotate_invitation(session=session, corpus=course, by=user)
     audit.record(
-        session=session, event=audit.Event.invitation_rotated, actor_id=user.id,
-        corpus=course.name, source=source(request), via="api",
+        session=session,
+        event=audit.Event.invitation_rotated,
+        actor_id=user.id,
+        corpus=course.name,
+        source=source(request),
+        via="api",
     )
     return InvitationOut(corpus=course.name, code=current.code, created_at=current.created_at)
 
@@ -281,8 +309,12 @@ def disable(corpus: str, request: Request, session: DbSession, user: SignedInUse
     course = managed_course(session, user, corpus)
     if courses.disable_invitation(session=session, corpus=course):
         audit.record(
-            session=session, event=audit.Event.invitation_disabled, actor_id=user.id,
-            corpus=course.name, source=source(request), via="api",
+            session=session,
+            event=audit.Event.invitation_disabled,
+            actor_id=user.id,
+            corpus=course.name,
+            source=source(request),
+            via="api",
         )
     return Response(status_code=204)
 
@@ -324,11 +356,19 @@ def add_student(
     except AccountError as error:
         raise account_error(error) from error
     audit.record(
-        session=session, event=audit.Event.member_added, actor_id=user.id, subject_id=student.id,
-        corpus=course.name, source=source(request), membership="student", via="api",
+        session=session,
+        event=audit.Event.member_added,
+        actor_id=user.id,
+        subject_id=student.id,
+        corpus=course.name,
+        source=source(request),
+        membership="student",
+        via="api",
     )
     return MemberOut(
-        user_id=student.id, name=student.name, role=student.role.value,  # type: ignore[arg-type]
+        user_id=student.id,
+        name=student.name,
+        role=student.role.value,
         membership="student",
     )
 
@@ -341,7 +381,7 @@ def add_student(
     responses=_errors(400, 404),
 )
 def remove_student(
-    corpus: str, user_id: int, request: Request, session: DbSession, user: SignedInUser
+    corpus: str, user_id: RowId, request: Request, session: DbSession, user: SignedInUser
 ) -> Response:
     """Take a student out of the course."""
     course = managed_course(session, user, corpus)
@@ -350,8 +390,14 @@ def remove_student(
     ):
         raise ApiError(404, "unknown_member")
     audit.record(
-        session=session, event=audit.Event.member_removed, actor_id=user.id, subject_id=user_id,
-        corpus=course.name, source=source(request), membership="student", via="api",
+        session=session,
+        event=audit.Event.member_removed,
+        actor_id=user.id,
+        subject_id=user_id,
+        corpus=course.name,
+        source=source(request),
+        membership="student",
+        via="api",
     )
     return Response(status_code=204)
 
@@ -361,8 +407,11 @@ def remove_student(
 
 def user_out(user: User) -> UserOut:
     return UserOut(
-        id=user.id, name=user.name, role=user.role.value,  # type: ignore[arg-type]
-        active=user.active, created_at=user.created_at,
+        id=user.id,
+        name=user.name,
+        role=user.role.value,
+        active=user.active,
+        created_at=user.created_at,
     )
 
 
@@ -388,27 +437,41 @@ def add_user(body: UserIn, request: Request, session: DbSession, admin: AdminUse
     except AccountError as error:
         raise account_error(error) from error
     audit.record(
-        session=session, event=audit.Event.user_created, actor_id=admin.id, subject_id=user.id,
-        source=source(request), role=body.role, via="api",
+        session=session,
+        event=audit.Event.user_created,
+        actor_id=admin.id,
+        subject_id=user.id,
+        source=source(request),
+        role=body.role,
+        via="api",
     )
     return user_out(user)
 
 
 def apply_user_patch(
-    *, session: Session, admin: User, user: User, role: Role | None, active: bool | None,
-    source: str | None, via: str,
+    *,
+    session: Session,
+    admin: User,
+    user: User,
+    role: Role | None,
+    active: bool | None,
+    source: str | None,
+    via: str,
 ) -> None:
     """Change an account's role or state, with its audit lines (API and pages share it)."""
-    if user.id == admin.id and (
-        (role is not None and role != user.role) or active is False
-    ):
+    if user.id == admin.id and ((role is not None and role != user.role) or active is False):
         raise ApiError(400, "cannot_change_self")
     if role is not None and role != user.role:
         previous = user.role
         set_role(user=user, role=role)
         audit.record(
-            session=session, event=audit.Event.role_changed, actor_id=admin.id,
-            subject_id=user.id, source=source, from_role=previous.value, to_role=role.value,
+            session=session,
+            event=audit.Event.role_changed,
+            actor_id=admin.id,
+            subject_id=user.id,
+            source=source,
+            from_role=previous.value,
+            to_role=role.value,
             via=via,
         )
     if active is not None and active != user.active:
@@ -416,7 +479,10 @@ def apply_user_patch(
         audit.record(
             session=session,
             event=audit.Event.user_activated if active else audit.Event.user_deactivated,
-            actor_id=admin.id, subject_id=user.id, source=source, via=via,
+            actor_id=admin.id,
+            subject_id=user.id,
+            source=source,
+            via=via,
         )
 
 
@@ -427,16 +493,20 @@ def apply_user_patch(
     responses=_errors(400, 404),
 )
 def patch_user(
-    user_id: int, body: UserPatch, request: Request, session: DbSession, admin: AdminUser
+    user_id: RowId, body: UserPatch, request: Request, session: DbSession, admin: AdminUser
 ) -> UserOut:
     """Change an account's role or deactivate it (an admin cannot do either to themself)."""
     user = session.get(User, user_id)
     if user is None:
         raise ApiError(404, "unknown_user")
     apply_user_patch(
-        session=session, admin=admin, user=user,
-        role=Role(body.role) if body.role else None, active=body.active,
-        source=source(request), via="api",
+        session=session,
+        admin=admin,
+        user=user,
+        role=Role(body.role) if body.role else None,
+        active=body.active,
+        source=source(request),
+        via="api",
     )
     return user_out(user)
 
@@ -454,14 +524,21 @@ def add_corpus(
     """Create a corpus; then give it owners."""
     try:
         corpus = create_corpus(
-            session=session, name=body.name, title=body.title, kind=CorpusKind(body.kind),
+            session=session,
+            name=body.name,
+            title=body.title,
+            kind=CorpusKind(body.kind),
             review_policy=ReviewPolicy(body.review_policy),
         )
     except CorpusError as error:
         raise ApiError(400, error.code, **error.details) from error
     audit.record(
-        session=session, event=audit.Event.corpus_created, actor_id=admin.id, corpus=corpus.name,
-        source=source(request), via="api",
+        session=session,
+        event=audit.Event.corpus_created,
+        actor_id=admin.id,
+        corpus=corpus.name,
+        source=source(request),
+        via="api",
     )
     return CreatedCorpusOut(
         name=corpus.name, title=corpus.title, kind=body.kind, review_policy=body.review_policy
@@ -478,7 +555,9 @@ def members(corpus: str, session: DbSession, admin: AdminUser) -> MembersOut:
     """A corpus's owners and students."""
     target = corpus_or_404(session, corpus)
     return MembersOut(
-        members=[MemberOut(**m.__dict__) for m in courses.members_of(session=session, corpus=target)]
+        members=[
+            MemberOut(**m.__dict__) for m in courses.members_of(session=session, corpus=target)
+        ]
     )
 
 
@@ -489,7 +568,7 @@ def members(corpus: str, session: DbSession, admin: AdminUser) -> MembersOut:
     responses=_errors(400, 404),
 )
 def put_owner(
-    corpus: str, user_id: int, request: Request, session: DbSession, admin: AdminUser
+    corpus: str, user_id: RowId, request: Request, session: DbSession, admin: AdminUser
 ) -> MemberOut:
     """Make an agent (procedures) or a teacher (course) an owner of the corpus."""
     target = corpus_or_404(session, corpus)
@@ -501,11 +580,19 @@ def put_owner(
     except AccountError as error:
         raise account_error(error) from error
     audit.record(
-        session=session, event=audit.Event.member_added, actor_id=admin.id, subject_id=user.id,
-        corpus=target.name, source=source(request), membership="owner", via="api",
+        session=session,
+        event=audit.Event.member_added,
+        actor_id=admin.id,
+        subject_id=user.id,
+        corpus=target.name,
+        source=source(request),
+        membership="owner",
+        via="api",
     )
     return MemberOut(
-        user_id=user.id, name=user.name, role=user.role.value,  # type: ignore[arg-type]
+        user_id=user.id,
+        name=user.name,
+        role=user.role.value,
         membership="owner",
     )
 
@@ -518,7 +605,7 @@ def put_owner(
     responses=_errors(400, 404),
 )
 def delete_owner(
-    corpus: str, user_id: int, request: Request, session: DbSession, admin: AdminUser
+    corpus: str, user_id: RowId, request: Request, session: DbSession, admin: AdminUser
 ) -> Response:
     """Take an owner off the corpus."""
     target = corpus_or_404(session, corpus)
@@ -527,8 +614,14 @@ def delete_owner(
     ):
         raise ApiError(404, "unknown_member")
     audit.record(
-        session=session, event=audit.Event.member_removed, actor_id=admin.id, subject_id=user_id,
-        corpus=target.name, source=source(request), membership="owner", via="api",
+        session=session,
+        event=audit.Event.member_removed,
+        actor_id=admin.id,
+        subject_id=user_id,
+        corpus=target.name,
+        source=source(request),
+        membership="owner",
+        via="api",
     )
     return Response(status_code=204)
 
@@ -542,8 +635,14 @@ def audit_log(
     return AuditOut(
         events=[
             AuditEventOut(
-                id=r.id, at=r.at, event=r.event, actor_id=r.actor_id, subject_id=r.subject_id,
-                corpus=r.corpus, token_id=r.token_id, detail=r.detail,
+                id=r.id,
+                at=r.at,
+                event=r.event,
+                actor_id=r.actor_id,
+                subject_id=r.subject_id,
+                corpus=r.corpus,
+                token_id=r.token_id,
+                detail=r.detail,
             )
             for r in rows
         ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, File, Request, UploadFile
@@ -13,10 +13,11 @@ from server import documents as service
 from server.app_state import state_of
 from server.deps import CurrentUser, DbSession, Tr
 from server.schemas import ErrorOut
+from server.schemas_accounts import RowId
 from server.schemas_documents import DocumentOut, DocumentsOut, UploadOut
 
 router = APIRouter(tags=["documents"])
-ERRORS = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "Not signed in"},
     403: {"model": ErrorOut, "description": "Not an owner of this corpus"},
     404: {"model": ErrorOut, "description": "Unknown corpus or document"},
@@ -64,14 +65,14 @@ def documents(name: str, session: DbSession, user: CurrentUser, tr: Tr) -> Docum
 
 
 @router.get("/api/v1/documents/{document_id}", response_model=DocumentOut, responses=ERRORS)
-def document(document_id: int, session: DbSession, user: CurrentUser, tr: Tr) -> DocumentOut:
+def document(document_id: RowId, session: DbSession, user: CurrentUser, tr: Tr) -> DocumentOut:
     """One document: `queued|processing|indexed|failed`, error, version, chunks, history."""
     return service.document_out(service.managed_document(session, user, document_id), tr)
 
 
 @router.delete("/api/v1/documents/{document_id}", status_code=204, responses=ERRORS)
 async def delete(
-    document_id: int, request: Request, session: DbSession, user: CurrentUser
+    document_id: RowId, request: Request, session: DbSession, user: CurrentUser
 ) -> Response:
     """Remove a document from every index; its versions stay in the history."""
     document = service.managed_document(session, user, document_id)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from corpora.models import Corpus
 from review import history, queue, stats
-from review.models import ReviewState
+from review.models import ReviewItem, ReviewState
 from server.app_state import state_of
 from server.deps import DbSession, SignedInUser, Tr
-from server.errors import ApiError
 from server.schemas import ErrorOut
+from server.schemas_accounts import RowId
 from server.schemas_reviews import (
     ApproveIn,
     RejectIn,
@@ -36,9 +39,9 @@ _403 = {"model": ErrorOut, "description": "The caller reviews no corpus"}
 _404 = {"model": ErrorOut, "description": "No such item among the caller's corpora"}
 _409 = {"model": ErrorOut, "description": "Stale version, claimed by someone else, or decided"}
 _422 = {"model": ErrorOut, "description": "Invalid request"}
-READ = {401: _401, 403: _403, 422: _422}
-ITEM = {401: _401, 403: _403, 404: _404, 422: _422}
-ACTION = {**ITEM, 409: _409}
+READ: dict[int | str, dict[str, Any]] = {401: _401, 403: _403, 422: _422}
+ITEM: dict[int | str, dict[str, Any]] = {**READ, 404: _404}
+ACTION: dict[int | str, dict[str, Any]] = {**ITEM, 409: _409}
 
 
 @router.get("", response_model=ReviewsOut, responses=READ)
@@ -81,31 +84,32 @@ def history_csv(session: DbSession, user: SignedInUser, corpus: str | None = Non
 
 @router.get("/stats", response_model=StatsOut, responses=READ)
 def review_stats(
-    request: Request, session: DbSession, user: SignedInUser, overdue_minutes: int | None = None
+    request: Request,
+    session: DbSession,
+    user: SignedInUser,
+    overdue_minutes: Annotated[int | None, Query(ge=1, le=525_600)] = None,
 ) -> StatsOut:
     """Items waiting, median time to review, decision rates per corpus and reviewer."""
     corpora = require_reviewer(session=session, user=user)
     after = overdue_after(state_of(request).settings)
     if overdue_minutes is not None and overdue_minutes > 0:
-        after = type(after)(minutes=overdue_minutes)
+        after = timedelta(minutes=overdue_minutes)
     board = stats.dashboard(
         session=session, corpus_ids={c.id for c in corpora}, overdue_after=after
     )
     return stats_out(board)
 
 
-def _item(session: DbSession, user: SignedInUser, review_id: int) -> tuple[Corpus, int]:
+def _item(session: DbSession, user: SignedInUser, review_id: int) -> tuple[Corpus, ReviewItem]:
     corpora = require_reviewer(session=session, user=user)
     item = visible_item(session=session, item_id=review_id, corpora=corpora)
-    corpus = next(c for c in corpora if c.id == item.corpus_id)
-    return corpus, item.id
+    return next(c for c in corpora if c.id == item.corpus_id), item
 
 
 @router.get("/{review_id}", response_model=ReviewOut, responses=ITEM)
-def get_review(review_id: int, session: DbSession, user: SignedInUser, tr: Tr) -> ReviewOut:
+def get_review(review_id: RowId, session: DbSession, user: SignedInUser, tr: Tr) -> ReviewOut:
     """One item: question (masked), draft, passages, reasons, claim."""
-    corpus, _ = _item(session, user, review_id)
-    item = visible_item(session=session, item_id=review_id, corpora=[corpus])
+    corpus, item = _item(session, user, review_id)
     return review_out(item, session=session, corpus=corpus, tr=tr, user=user)
 
 
@@ -115,12 +119,11 @@ def _act(
     session: DbSession,
     user: SignedInUser,
     tr: Tr,
-    review_id: int,
+    review_id: RowId,
     version: int,
     **options: object,
 ) -> ReviewOut:
-    corpus, _ = _item(session, user, review_id)
-    item = visible_item(session=session, item_id=review_id, corpora=[corpus])
+    corpus, item = _item(session, user, review_id)
     done = act(
         action,
         session=session,
@@ -137,7 +140,11 @@ def _act(
 
 @router.post("/{review_id}/claim", response_model=ReviewOut, responses=ACTION)
 def claim(
-    review_id: int, body: VersionIn, request: Request, session: DbSession, user: SignedInUser,
+    review_id: RowId,
+    body: VersionIn,
+    request: Request,
+    session: DbSession,
+    user: SignedInUser,
     tr: Tr,
 ) -> ReviewOut:
     """Take the item for 15 minutes; others see who holds it and until when."""
@@ -146,7 +153,11 @@ def claim(
 
 @router.post("/{review_id}/release", response_model=ReviewOut, responses=ACTION)
 def release(
-    review_id: int, body: VersionIn, request: Request, session: DbSession, user: SignedInUser,
+    review_id: RowId,
+    body: VersionIn,
+    request: Request,
+    session: DbSession,
+    user: SignedInUser,
     tr: Tr,
 ) -> ReviewOut:
     """Give up one's claim."""
@@ -155,23 +166,35 @@ def release(
 
 @router.post("/{review_id}/approve", response_model=ReviewOut, responses=ACTION)
 def approve(
-    review_id: int, body: ApproveIn, request: Request, session: DbSession, user: SignedInUser,
+    review_id: RowId,
+    body: ApproveIn,
+    request: Request,
+    session: DbSession,
+    user: SignedInUser,
     tr: Tr,
 ) -> ReviewOut:
     """Release the answer to the asker, as drafted or edited; optionally keep it verified."""
     return _act(
-        "approve", request, session, user, tr, review_id, body.version,
-        text=body.answer, save_verified=body.save_verified,
+        "approve",
+        request,
+        session,
+        user,
+        tr,
+        review_id,
+        body.version,
+        text=body.answer,
+        save_verified=body.save_verified,
     )
 
 
 @router.post("/{review_id}/reject", response_model=ReviewOut, responses=ACTION)
 def reject(
-    review_id: int, body: RejectIn, request: Request, session: DbSession, user: SignedInUser,
+    review_id: RowId,
+    body: RejectIn,
+    request: Request,
+    session: DbSession,
+    user: SignedInUser,
     tr: Tr,
 ) -> ReviewOut:
     """Refuse the answer; the asker sees a polite message with the reason."""
     return _act("reject", request, session, user, tr, review_id, body.version, reason=body.reason)
-
-
-__all__ = ["router", "ApiError"]

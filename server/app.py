@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,12 +17,12 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.middleware.sessions import SessionMiddleware
 
-from corpora.db import make_engine, make_session_factory
+from corpora.db import make_engine, make_session_factory, transaction
 from corpora.uploads import Ingestor
 from retrieval.embedding import Embedder
 from retrieval.index import SearchIndex
+from review.verified import withdraw_for_document
 from server import (
     api,
     api_accounts,
@@ -29,12 +31,15 @@ from server import (
     pages,
     pages_accounts,
     pages_documents,
+    pages_info,
     pages_review,
+    pages_transparency,
 )
 from server.answering import AnswerService
 from server.database import upgrade
 from server.errors import install_error_handlers
 from server.llm import LLMClient
+from server.security import install_security
 from server.settings import PROJECT_ROOT, Settings
 from server.templating import anchor, cite_links
 from server.worker import IndexingWorker
@@ -63,11 +68,21 @@ def secret_key(settings: Settings) -> str:
     if settings.secret_key:
         return settings.secret_key
     path = settings.data_dir / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: when several workers start at once, exactly one writes the key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    for _ in range(50):
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.05)  # the winner has created the file but not written it yet
+    raise RuntimeError(f"{path} is empty")
 
 
 def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -> AppState:
@@ -90,7 +105,19 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
         max_tokens=settings.llm_max_tokens,
         http_client=llm_http,
     )
-    ingestor = Ingestor(sessions=sessions, index=index, max_bytes=settings.max_upload_bytes)
+
+    def withdraw_verified(document_id: int, version: int) -> None:
+        with transaction(sessions) as session:
+            withdraw_for_document(
+                session=session, document_id=document_id, version=version, index=index
+            )
+
+    ingestor = Ingestor(
+        sessions=sessions,
+        index=index,
+        max_bytes=settings.max_upload_bytes,
+        on_indexed=withdraw_verified,
+    )
     return AppState(
         settings=settings,
         db=db,
@@ -132,13 +159,6 @@ def create_app(
         description="Assistant de service public avec relecture humaine.",
         lifespan=lifespan,
     )
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=secret_key(settings),
-        session_cookie="guichet_session",
-        same_site="lax",
-        https_only=False,
-    )
     templates = Jinja2Templates(directory=str(WEB / "templates"))
     templates.env.filters["cite_links"] = cite_links
     templates.env.filters["anchor"] = anchor
@@ -156,6 +176,10 @@ def create_app(
         pages_documents,
         pages_review,
         pages_accounts,
+        pages_info,
+        pages_transparency,
     ):
         app.include_router(module.router)
+    # Session cookie, CSRF, security headers, rate limits, OpenAPI error responses.
+    install_security(app, settings)
     return app

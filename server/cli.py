@@ -9,21 +9,35 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from sqlalchemy.orm import Session, sessionmaker
 
 from corpora.db import make_engine, make_session_factory, transaction
 from corpora.models import CorpusKind, ReviewPolicy
 from corpora.repository import CorpusError, add_member, create_corpus, get_corpus
-from corpora.uploads import Ingestor, UploadError, accept_upload
+from corpora.uploads import Index, Ingestor, UploadError, accept_upload
 from server.accounts import AccountError, Role, create_user, issue_token
+from server.cli_accounts import register as register_account_commands
+from server.cli_opendata import export_app, import_app
 from server.database import upgrade
 from server.engine import EmbeddedEngine, EngineError, packaged_gguf_path, prepare_model
 from server.i18n import Translator, negotiate
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported lazily at run time: loading the embedder stack is slow for `--help`.
+    from retrieval.index import SearchIndex
 
 app = typer.Typer(
     help="Guichet : assistant de service public avec relecture humaine.",
@@ -40,6 +54,9 @@ app.add_typer(corpus_app, name="corpus")
 app.add_typer(users_app, name="users")
 app.add_typer(eval_app, name="eval")
 app.add_typer(db_app, name="db")
+register_account_commands(users_app=users_app, corpus_app=corpus_app)
+app.add_typer(export_app, name="export")
+app.add_typer(import_app, name="import")
 
 console = Console(stderr=True)
 out = Console()
@@ -62,7 +79,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @contextmanager
-def _database(settings: Settings) -> Iterator[object]:
+def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(settings.sqlalchemy_url)
     upgrade(engine)
     try:
@@ -71,9 +88,8 @@ def _database(settings: Settings) -> Iterator[object]:
         engine.dispose()
 
 
-def _index(settings: Settings):  # type: ignore[no-untyped-def]
+def _index(settings: Settings) -> SearchIndex:
     from retrieval.embedding import Embedder
-    from retrieval.index import SearchIndex
 
     return SearchIndex(
         root=settings.data_dir,
@@ -180,11 +196,13 @@ def engine_serve() -> None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Adresse d'écoute.")] = None,
     port: Annotated[int | None, typer.Option(help="Port d'écoute.")] = None,
+    workers: Annotated[int, typer.Option(help="Processus de l'application.")] = 1,
 ) -> None:
     """Démarre l'application web (et le moteur embarqué si GUICHET_LLM_BASE_URL est vide)."""
     import uvicorn
 
     from server.app import create_app
+    from server.database import upgrade
 
     settings = _settings()
     engine = None if settings.llm_base_url else _start_engine(settings)
@@ -193,7 +211,24 @@ def serve(
     try:
         host, port = host or settings.host, port or settings.port
         console.print(tr("cli.serving", url=f"http://{host}:{port}/"))
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        if workers > 1:
+            # Migrate once here, not in every worker at the same moment.
+            db = make_engine(settings.sqlalchemy_url)
+            upgrade(db)
+            db.dispose()
+            # Each worker builds its own app from the same GUICHET_* environment; nothing
+            # that must be shared lives in process memory (see docs/performance.md).
+            os.environ["GUICHET_LLM_BASE_URL"] = settings.effective_llm_base_url
+            uvicorn.run(
+                "server.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="warning",
+            )
+        else:
+            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     finally:
         if engine is not None:
             engine.stop()
@@ -211,7 +246,7 @@ def corpus_create(
 ) -> None:
     """Crée un recueil de documents."""
     settings = _settings()
-    with _database(settings) as sessions, transaction(sessions) as session:  # type: ignore[arg-type]
+    with _database(settings) as sessions, transaction(sessions) as session:
         try:
             create_corpus(
                 session=session, name=name, title=title or name, kind=kind, review_policy=review
@@ -235,13 +270,13 @@ def _files(paths: list[Path]) -> list[Path]:
     return found
 
 
-def ingest_files(settings: Settings, corpus: str, paths: list[Path], index: object) -> int:
+def ingest_files(settings: Settings, corpus: str, paths: list[Path], index: Index) -> int:
     """Upload then index files in the foreground; returns the number of failures."""
     failures = 0
     with _database(settings) as sessions:
         ingestor = Ingestor(
             sessions=sessions,
-            index=index,  # type: ignore[arg-type]
+            index=index,
             max_bytes=settings.max_upload_bytes,
         )
         columns = (
@@ -253,7 +288,7 @@ def ingest_files(settings: Settings, corpus: str, paths: list[Path], index: obje
         with Progress(*columns, console=console) as progress:
             overall = progress.add_task("Documents", total=len(paths))
             for path in paths:
-                with transaction(sessions) as session:  # type: ignore[arg-type]
+                with transaction(sessions) as session:
                     target = get_corpus(session=session, name=corpus)
                     if target is None:
                         raise _fail(tr("error.unknown_corpus", corpus=corpus))
@@ -281,13 +316,12 @@ def ingest_files(settings: Settings, corpus: str, paths: list[Path], index: obje
                 if not accepted.unchanged:
                     version_id = ingestor.claim_next()
                     step = progress.add_task(f"  {path.name}", total=None)
+
+                    def show(phase: str, done: int, total: int, step: TaskID = step) -> None:
+                        progress.update(step, completed=done, total=total or None)
+
                     while version_id is not None:
-                        done = ingestor.process(
-                            version_id,
-                            lambda phase, d, t, step=step: progress.update(
-                                step, completed=d, total=t or None
-                            ),
-                        )
+                        done = ingestor.process(version_id, show)
                         if done.status == "failed":
                             failures += 1
                             console.print(
@@ -322,7 +356,7 @@ def demo() -> None:
     settings = _settings()
     index = _index(settings)
     for spec in DEMO_CORPORA:
-        with _database(settings) as sessions, transaction(sessions) as session:  # type: ignore[arg-type]
+        with _database(settings) as sessions, transaction(sessions) as session:
             if get_corpus(session=session, name=spec.name) is None:
                 create_corpus(
                     session=session,
@@ -353,7 +387,7 @@ def users_add(
 ) -> None:
     """Crée un compte, rattaché à des recueils (propriétaire ou élève selon le rôle)."""
     settings = _settings()
-    with _database(settings) as sessions, transaction(sessions) as session:  # type: ignore[arg-type]
+    with _database(settings) as sessions, transaction(sessions) as session:
         try:
             user = create_user(session=session, name=name, role=role, password=password)
         except AccountError as error:
@@ -405,7 +439,7 @@ def _record(
 ) -> None:
     from server.evaluation import record_run
 
-    with _database(settings) as sessions, transaction(sessions) as session:  # type: ignore[arg-type]
+    with _database(settings) as sessions, transaction(sessions) as session:
         record_run(
             session=session, kind=kind, dataset=dataset.resolve().name, figures=figures, model=model
         )
@@ -486,4 +520,90 @@ def eval_answers(
         if engine is not None:
             engine.stop()
     _record(settings, "answers", dataset, result, settings.llm_model)
+    _print_figures(result, as_json)
+
+
+# -- benchmarks -----------------------------------------------------------------------
+
+bench_app = typer.Typer(
+    help="Mesures de performance, côte à côte dans un même passage.", no_args_is_help=True
+)
+app.add_typer(bench_app, name="bench")
+BENCH_CORPUS = "bench-procedures"
+
+
+def _bench_corpus(settings: Settings) -> None:
+    """The demo procedures in a corpus of their own (released directly, no queue)."""
+    from corpora.demo_corpora import DEMO_CORPORA
+
+    procedures = DEMO_CORPORA[0]
+    with _database(settings) as sessions, transaction(sessions) as session:
+        if get_corpus(session=session, name=BENCH_CORPUS) is None:
+            create_corpus(
+                session=session,
+                name=BENCH_CORPUS,
+                title=procedures.title,
+                kind=procedures.kind,
+                review_policy=ReviewPolicy.never,
+            )
+    ingest_files(settings, BENCH_CORPUS, _files([procedures.folder]), _index(settings))
+
+
+@bench_app.command("chat")
+def bench_chat(
+    concurrency: Annotated[int, typer.Option(help="Questions envoyées en même temps.")] = 16,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
+) -> None:
+    """Les mêmes questions, en flux, par l'API de Guichet puis directement au moteur."""
+    import asyncio
+
+    from server.bench import bench_chat as run
+    from server.bench import demo_questions
+
+    settings = _settings()
+    _bench_corpus(settings)
+    engine = None if settings.llm_base_url else _start_engine(settings)
+    try:
+        result = asyncio.run(
+            run(
+                settings=settings,
+                corpus=BENCH_CORPUS,
+                concurrency=concurrency,
+                questions=demo_questions(),
+            )
+        )
+    finally:
+        if engine is not None:
+            engine.stop()
+    _print_figures(result, as_json)
+
+
+@bench_app.command("load")
+def bench_load(
+    users: Annotated[int, typer.Option(help="Citoyens simulés.")] = 50,
+    duration: Annotated[float, typer.Option(help="Durée, en secondes.")] = 120.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
+) -> None:
+    """Des citoyens simulés posent des questions pendant une durée bornée (boucle locale)."""
+    import asyncio
+
+    from server.bench import bench_load as run
+    from server.bench import demo_questions
+
+    settings = _settings()
+    _bench_corpus(settings)
+    engine = None if settings.llm_base_url else _start_engine(settings)
+    try:
+        result = asyncio.run(
+            run(
+                settings=settings,
+                corpus=BENCH_CORPUS,
+                users=users,
+                duration_s=duration,
+                questions=demo_questions(),
+            )
+        )
+    finally:
+        if engine is not None:
+            engine.stop()
     _print_figures(result, as_json)

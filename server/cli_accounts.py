@@ -92,8 +92,13 @@ def users_token(
             session=session, user=user, days=days or None, corpora=corpus or None, label=label
         )
         audit.record(
-            session=session, event=audit.Event.token_created, subject_id=user.id,
-            token_id=row.id, days=days or None, corpora=corpus or None, via="cli",
+            session=session,
+            event=audit.Event.token_created,
+            subject_id=user.id,
+            token_id=row.id,
+            days=days or None,
+            corpora=corpus or None,
+            via="cli",
         )
         expires = row.expires_at.strftime("%Y-%m-%d") if row.expires_at else "∞"
     console.print(tr("cli.token_created", name=name, id=row.id, expires=expires))
@@ -122,8 +127,11 @@ def users_revoke_token(
             except AccountError as error:
                 raise _fail(error.code) from error
             audit.record(
-                session=session, event=audit.Event.token_revoked, subject_id=user.id,
-                token_id=one, via="cli",
+                session=session,
+                event=audit.Event.token_revoked,
+                subject_id=user.id,
+                token_id=one,
+                via="cli",
             )
     out.print(tr("cli.tokens_revoked", count=len(ids)))
 
@@ -153,8 +161,12 @@ def users_set_role(
         previous = user.role
         set_role(user=user, role=role)
         audit.record(
-            session=session, event=audit.Event.role_changed, subject_id=user.id,
-            from_role=previous.value, to_role=role.value, via="cli",
+            session=session,
+            event=audit.Event.role_changed,
+            subject_id=user.id,
+            from_role=previous.value,
+            to_role=role.value,
+            via="cli",
         )
     out.print(f"{name} : {previous.value} → {role.value}")
 
@@ -166,7 +178,8 @@ def _set_active(name: str, active: bool) -> None:
         audit.record(
             session=session,
             event=audit.Event.user_activated if active else audit.Event.user_deactivated,
-            subject_id=user.id, via="cli",
+            subject_id=user.id,
+            via="cli",
         )
 
 
@@ -185,8 +198,11 @@ def users_password(
     password: Annotated[
         str,
         typer.Option(
-            envvar="GUICHET_NEW_PASSWORD", prompt=True, hide_input=True,
-            confirmation_prompt=True, help="Nouveau mot de passe.",
+            envvar="GUICHET_NEW_PASSWORD",
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Nouveau mot de passe.",
         ),
     ],
 ) -> None:
@@ -211,8 +227,12 @@ def corpus_add_owner(corpus: str, name: str) -> None:
         except AccountError as error:
             raise _fail(error.code) from error
         audit.record(
-            session=session, event=audit.Event.member_added, subject_id=user.id,
-            corpus=target.name, membership="owner", via="cli",
+            session=session,
+            event=audit.Event.member_added,
+            subject_id=user.id,
+            corpus=target.name,
+            membership="owner",
+            via="cli",
         )
 
 
@@ -225,8 +245,12 @@ def corpus_add_student(corpus: str, name: str) -> None:
         except AccountError as error:
             raise _fail(error.code) from error
         audit.record(
-            session=session, event=audit.Event.member_added, subject_id=user.id,
-            corpus=target.name, membership="student", via="cli",
+            session=session,
+            event=audit.Event.member_added,
+            subject_id=user.id,
+            corpus=target.name,
+            membership="student",
+            via="cli",
         )
 
 
@@ -237,8 +261,11 @@ def corpus_remove_member(corpus: str, name: str) -> None:
         if not courses.remove_member(session=session, corpus=target, user_id=user.id):
             raise _fail("unknown_member")
         audit.record(
-            session=session, event=audit.Event.member_removed, subject_id=user.id,
-            corpus=target.name, via="cli",
+            session=session,
+            event=audit.Event.member_removed,
+            subject_id=user.id,
+            corpus=target.name,
+            via="cli",
         )
 
 

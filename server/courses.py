@@ -77,7 +77,9 @@ def rotate_invitation(*, session: Session, corpus: Corpus, by: User) -> CourseIn
 
 
 def disable_invitation(*, session: Session, corpus: Corpus) -> bool:
-    result = session.execute(delete(CourseInvitation).where(CourseInvitation.corpus_id == corpus.id))
+    result = session.execute(
+        delete(CourseInvitation).where(CourseInvitation.corpus_id == corpus.id)
+    )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 

@@ -10,7 +10,10 @@ from sqlalchemy import Engine
 
 import review.models  # noqa: F401 - registers the tables on the shared metadata
 import server.accounts  # noqa: F401
+import server.audit  # noqa: F401
+import server.courses  # noqa: F401
 import server.evaluation  # noqa: F401
+import server.ratelimit  # noqa: F401
 from corpora import models as _corpora_models  # noqa: F401
 from corpora.db import Base
 

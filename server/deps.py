@@ -50,13 +50,13 @@ def get_current_user(request: Request, session: DbSession) -> User | None:
         return user
     user_id = request.session.get("user_id")
     if isinstance(user_id, int):
-        user = session.get(User, user_id)
+        account = session.get(User, user_id)
         if (
-            user is not None
-            and user.active
-            and request.session.get("pw") == session_fingerprint(user)
+            account is not None
+            and account.active
+            and request.session.get("pw") == session_fingerprint(account)
         ):
-            return user
+            return account
     return None
 
 

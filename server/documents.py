@@ -99,7 +99,7 @@ async def upload_files(
             UploadResult(
                 filename=name,
                 document_id=accepted.document_id,
-                status=accepted.status.value,  # type: ignore[arg-type]
+                status=accepted.status.value,
                 version=accepted.version,
                 unchanged=accepted.unchanged,
             )
@@ -120,7 +120,7 @@ def document_out(document: Document, tr: Translator) -> DocumentOut:
         corpus=document.corpus.name,
         filename=document.filename,
         title=document.title or document.filename,
-        status=document.status.value,  # type: ignore[arg-type]
+        status=document.status.value,
         error=message(document.error_code, document.error),
         error_code=document.error_code,
         version=document.latest_version,
@@ -132,7 +132,7 @@ def document_out(document: Document, tr: Translator) -> DocumentOut:
         versions=[
             VersionOut(
                 version=v.version,
-                status=v.status.value,  # type: ignore[arg-type]
+                status=v.status.value,
                 error=message(v.error_code, v.error),
                 error_code=v.error_code,
                 chunks=v.chunk_count,

@@ -59,10 +59,10 @@ class LLMClient:
             http_async_client=self._http,
             base_url=base_url,
             model=model,
-            api_key=api_key,  # type: ignore[arg-type]
+            api_key=api_key,
             timeout=timeout_s,
             max_retries=0,
-            max_tokens=max_tokens,  # type: ignore[call-arg]
+            max_tokens=max_tokens,
             temperature=0.1,
             stream_usage=True,
         )

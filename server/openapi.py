@@ -14,16 +14,57 @@ anyone remembering to:
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from starlette.routing import Mount
 
 from server.schemas import ErrorOut
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
 SAFE = {"get", "head", "options"}
+
+
+@dataclass(frozen=True)
+class FlatRoute:
+    """One route as the app serves it (with its routers' prefixes)."""
+
+    path: str
+    methods: frozenset[str]
+    include_in_schema: bool
+    dependant: Dependant | None
+    mount: bool = False
+
+
+def flat_routes(app: FastAPI) -> Iterator[FlatRoute]:
+    """Every route of ``app``, included routers unfolded.
+
+    FastAPI keeps included routers as nested objects in ``app.routes``; their
+    ``effective_route_contexts`` give the routes with their full paths.
+    """
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:
+            for context in contexts():
+                original = context.original_route
+                yield FlatRoute(
+                    path=context.path_format,
+                    methods=frozenset(context.methods or ()),
+                    include_in_schema=bool(context.include_in_schema),
+                    dependant=getattr(original, "dependant", None),
+                )
+        elif isinstance(route, Mount):
+            yield FlatRoute(route.path, frozenset(), False, None, mount=True)
+        else:
+            yield FlatRoute(
+                path=getattr(route, "path_format", getattr(route, "path", "")),
+                methods=frozenset(getattr(route, "methods", None) or ()),
+                include_in_schema=bool(getattr(route, "include_in_schema", False)),
+                dependant=getattr(route, "dependant", None),
+            )
 
 
 def _uses(dependant: Dependant, call: Any) -> bool:
@@ -53,9 +94,11 @@ def complete_openapi(app: FastAPI, *, rate_limited: set[tuple[str, str]]) -> Non
         components = schema.setdefault("components", {})
         schemas = components.setdefault("schemas", {})
         original_schemas = dict(schemas)
-        for name, definition in ErrorOut.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        ).pop("$defs", {}).items():
+        for name, definition in (
+            ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+            .pop("$defs", {})
+            .items()
+        ):
             schemas.setdefault(name, definition)
         schemas.setdefault(
             "ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -77,12 +120,12 @@ def complete_openapi(app: FastAPI, *, rate_limited: set[tuple[str, str]]) -> Non
                 },
             }
         )
-        for route in app.routes:
-            if not isinstance(route, APIRoute) or not route.include_in_schema:
+        for route in flat_routes(app):
+            if not route.include_in_schema or route.dependant is None:
                 continue
             identified = _uses(route.dependant, get_current_user)
             for method in route.methods:
-                operation = schema["paths"].get(route.path_format, {}).get(method.lower())
+                operation = schema["paths"].get(route.path, {}).get(method.lower())
                 if operation is None:
                     continue
                 responses = operation.setdefault("responses", {})
@@ -95,7 +138,7 @@ def complete_openapi(app: FastAPI, *, rate_limited: set[tuple[str, str]]) -> Non
                     responses.setdefault(
                         "403", _error("Not allowed, or a cross-site / CSRF check failed")
                     )
-                if (method, route.path_format) in rate_limited:
+                if (method, route.path) in rate_limited:
                     responses.setdefault(
                         "429",
                         _error(
@@ -110,7 +153,7 @@ def complete_openapi(app: FastAPI, *, rate_limited: set[tuple[str, str]]) -> Non
                     )
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)
-            if f"/{unused}\"" in json.dumps(schema):  # still referenced by a route
+            if f'/{unused}"' in json.dumps(schema):  # still referenced by a route
                 schemas[unused] = original_schemas[unused]
         app.openapi_schema = schema
         return schema

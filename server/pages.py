@@ -13,7 +13,7 @@ from review import answers as answer_repo
 from review.feedback import record_feedback, request_human
 from review.models import Answer
 from server.answering import AskError, Caller
-from server.app_state import state_of
+from server.app_state import energy_rates, state_of
 from server.deps import CurrentUser, DbSession, SessionId, Tr
 from server.i18n import LANGUAGES
 from server.permissions import Action, can
@@ -28,7 +28,7 @@ def render(
     request: Request, name: str, tr: Tr, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     templates = request.app.state.templates
-    return templates.TemplateResponse(  # type: ignore[no-any-return]
+    return templates.TemplateResponse(
         request, name, {"t": tr, "lang": tr.language, **context}, status_code=status_code
     )
 
@@ -59,7 +59,7 @@ def chat_page(
     )
     titles = {c.id: c.title for c in corpora}
     history = [
-        answer_out(a, corpus_title=titles.get(a.corpus_id, ""), tr=tr)
+        answer_out(a, corpus_title=titles.get(a.corpus_id, ""), tr=tr, energy=energy_rates(request))
         for a in reversed(mine)
         if a.corpus_id == (chosen.id if chosen else None)
     ]
@@ -86,7 +86,7 @@ def _chat_input(
 def _answer_html(request: Request, tr: Tr, answer_id: str, title: str) -> str:
     with state_of(request).sessions() as fresh:
         stored = fresh.get_one(Answer, answer_id)
-        view = answer_out(stored, corpus_title=title, tr=tr)
+        view = answer_out(stored, corpus_title=title, tr=tr, energy=energy_rates(request))
     template = request.app.state.templates.get_template("_answer.html")
     return template.render(request=request, t=tr, lang=tr.language, answer=view)
 
@@ -198,7 +198,10 @@ def chat_human(
     if "hx-request" not in request.headers:
         return RedirectResponse(f"/?corpus={corpus.name}#answer-{answer.id}", status_code=303)
     return render(
-        request, "_answer.html", tr, answer=answer_out(answer, corpus_title=corpus.title, tr=tr)
+        request,
+        "_answer.html",
+        tr,
+        answer=answer_out(answer, corpus_title=corpus.title, tr=tr, energy=energy_rates(request)),
     )
 
 
@@ -218,7 +221,10 @@ def chat_answer(
         )
     corpus = session.get_one(Corpus, answer.corpus_id)
     return render(
-        request, "_answer.html", tr, answer=answer_out(answer, corpus_title=corpus.title, tr=tr)
+        request,
+        "_answer.html",
+        tr,
+        answer=answer_out(answer, corpus_title=corpus.title, tr=tr, energy=energy_rates(request)),
     )
 
 

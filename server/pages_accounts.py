@@ -11,7 +11,7 @@ import enum
 import functools
 import hashlib
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -47,6 +47,7 @@ from server.errors import ApiError
 from server.i18n import Translator
 from server.permissions import Action, can, require_admin
 from server.ratelimit import hit
+from server.schemas_accounts import RowId
 from server.security import end_session, refresh_session, security_of, start_session
 
 router = APIRouter(include_in_schema=False)
@@ -64,7 +65,7 @@ def render(
 ) -> HTMLResponse:
     templates = request.app.state.templates
     flash = request.session.pop("flash", None) if "session" in request.scope else None
-    return templates.TemplateResponse(  # type: ignore[no-any-return]
+    return templates.TemplateResponse(
         request,
         template,
         {"t": tr, "lang": tr.language, "flash": flash, **context},
@@ -124,14 +125,10 @@ def _safe_next(target: str | None, fallback: str) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(
-    request: Request, user: CurrentUser, tr: Tr, next: str | None = None
-) -> Response:
+def login_page(request: Request, user: CurrentUser, tr: Tr, next: str | None = None) -> Response:
     if user is not None:
         return RedirectResponse(_safe_next(next, "/account"), status_code=303)
-    return render(
-        request, "login.html", tr, errors={}, name="", next=_safe_next(next, "/account")
-    )
+    return render(request, "login.html", tr, errors={}, name="", next=_safe_next(next, "/account"))
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -153,7 +150,12 @@ def login(
     wait = max((w for w in waits if w is not None), default=None)
     if wait is not None:
         response = render(
-            request, "login.html", tr, status_code=429, name=name, next=next,
+            request,
+            "login.html",
+            tr,
+            status_code=429,
+            name=name,
+            next=next,
             errors={"form": tr("error.rate_limited")},
         )
         response.headers["Retry-After"] = str(wait)
@@ -172,19 +174,31 @@ def login(
         if not errors:
             known = get_user(session=session, name=name.strip())
             audit.record(
-                session=session, event=audit.Event.sign_in_failed,
-                subject_id=known.id if known else None, source=source(request), via="web",
+                session=session,
+                event=audit.Event.sign_in_failed,
+                subject_id=known.id if known else None,
+                source=source(request),
+                via="web",
             )
             errors["form"] = tr("error.invalid_credentials")
         return render(
-            request, "login.html", tr, status_code=401 if "form" in errors else 422,
-            name=name, next=next, errors=errors,
+            request,
+            "login.html",
+            tr,
+            status_code=401 if "form" in errors else 422,
+            name=name,
+            next=next,
+            errors=errors,
         )
     start_session(request, user)
     request.session["role"] = user.role.value  # for the navigation only, never for rights
     audit.record(
-        session=session, event=audit.Event.sign_in, actor_id=user.id, subject_id=user.id,
-        source=source(request), via="web",
+        session=session,
+        event=audit.Event.sign_in,
+        actor_id=user.id,
+        subject_id=user.id,
+        source=source(request),
+        via="web",
     )
     fallback = "/admin" if user.role == Role.admin else "/account"
     return RedirectResponse(_safe_next(next, fallback), status_code=303)
@@ -194,8 +208,12 @@ def login(
 def logout(request: Request, session: DbSession, user: CurrentUser) -> RedirectResponse:
     if user is not None:
         audit.record(
-            session=session, event=audit.Event.sign_out, actor_id=user.id, subject_id=user.id,
-            source=source(request), via="web",
+            session=session,
+            event=audit.Event.sign_out,
+            actor_id=user.id,
+            subject_id=user.id,
+            source=source(request),
+            via="web",
         )
     end_session(request)
     return RedirectResponse("/", status_code=303)
@@ -205,21 +223,33 @@ def logout(request: Request, session: DbSession, user: CurrentUser) -> RedirectR
 
 
 def _account(
-    request: Request, session: Session, user: User, tr: Translator, status: int = 200,
+    request: Request,
+    session: Session,
+    user: User,
+    tr: Translator,
+    status: int = 200,
     **context: Any,
 ) -> HTMLResponse:
     memberships = {
         m: corpora_of(session=session, user_id=user.id, role=m) for m in ("owner", "student")
     }
     askable = [
-        c for c in list_corpora(session=session)
+        c
+        for c in list_corpora(session=session)
         if can(session=session, user=user, action=Action.ask, corpus=c)
     ]
     context.setdefault("errors", {})
     return render(
-        request, "account.html", tr, status_code=status, user=user,
-        tokens=tokens_of(session=session, user=user), owned=memberships["owner"],
-        joined=memberships["student"], askable=askable, **context,
+        request,
+        "account.html",
+        tr,
+        status_code=status,
+        user=user,
+        tokens=tokens_of(session=session, user=user),
+        owned=memberships["owner"],
+        joined=memberships["student"],
+        askable=askable,
+        **context,
     )
 
 
@@ -253,8 +283,12 @@ def account_password(
     if errors:
         return _account(request, session, me, tr, status=422, errors=errors)
     audit.record(
-        session=session, event=audit.Event.password_changed, actor_id=me.id, subject_id=me.id,
-        source=source(request), via="web",
+        session=session,
+        event=audit.Event.password_changed,
+        actor_id=me.id,
+        subject_id=me.id,
+        source=source(request),
+        via="web",
     )
     refresh_session(request, me)
     return _redirect(request, "/account", "account.password_changed")
@@ -269,14 +303,21 @@ def account_token(
     tr: Tr,
     label: str = Form("", max_length=80),
     days: int = Form(90, ge=1, le=3650),
-    corpus: list[str] | None = Form(None),
+    corpus: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     me = signed_in(user)
     corpora = allowed_token_corpora(session, me, corpus or None)
     token, row = issue_token_row(session=session, user=me, days=days, corpora=corpora, label=label)
     audit.record(
-        session=session, event=audit.Event.token_created, actor_id=me.id, subject_id=me.id,
-        token_id=row.id, source=source(request), days=days, corpora=corpora, via="web",
+        session=session,
+        event=audit.Event.token_created,
+        actor_id=me.id,
+        subject_id=me.id,
+        token_id=row.id,
+        source=source(request),
+        days=days,
+        corpora=corpora,
+        via="web",
     )
     # Shown once, in this response only: never put in the session or a redirect.
     return _account(request, session, me, tr, new_token=token)
@@ -285,7 +326,7 @@ def account_token(
 @router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse)
 @html_errors
 def account_revoke(
-    request: Request, token_id: int, session: DbSession, user: CurrentUser, tr: Tr
+    request: Request, token_id: RowId, session: DbSession, user: CurrentUser, tr: Tr
 ) -> Response:
     me = signed_in(user)
     try:
@@ -293,8 +334,13 @@ def account_revoke(
     except AccountError as error:
         raise account_error(error) from error
     audit.record(
-        session=session, event=audit.Event.token_revoked, actor_id=me.id, subject_id=me.id,
-        token_id=row.id, source=source(request), via="web",
+        session=session,
+        event=audit.Event.token_revoked,
+        actor_id=me.id,
+        subject_id=me.id,
+        token_id=row.id,
+        source=source(request),
+        via="web",
     )
     return _redirect(request, "/account", "account.token_revoked")
 
@@ -323,7 +369,11 @@ def join(
     wait = hit(state_of(request).db, rule, f"join:user:{me.id}")
     if wait is not None:
         response = render(
-            request, "join.html", tr, status_code=429, code=code,
+            request,
+            "join.html",
+            tr,
+            status_code=429,
+            code=code,
             errors={"code": tr("error.rate_limited")},
         )
         response.headers["Retry-After"] = str(wait)
@@ -334,23 +384,40 @@ def join(
         if error.code == "only_students_join":
             raise account_error(error) from error
         return render(
-            request, "join.html", tr, status_code=422, code=code,
+            request,
+            "join.html",
+            tr,
+            status_code=422,
+            code=code,
             errors={"code": tr(f"error.{error.code}")},
         )
     audit.record(
-        session=session, event=audit.Event.course_joined, actor_id=me.id, subject_id=me.id,
-        corpus=corpus.name, source=source(request), via="web",
+        session=session,
+        event=audit.Event.course_joined,
+        actor_id=me.id,
+        subject_id=me.id,
+        corpus=corpus.name,
+        source=source(request),
+        via="web",
     )
     return _redirect(request, f"/?corpus={corpus.name}", "join.joined")
 
 
 def _course_page(
-    request: Request, session: Session, course: Corpus, tr: Translator, status: int = 200,
+    request: Request,
+    session: Session,
+    course: Corpus,
+    tr: Translator,
+    status: int = 200,
     **context: Any,
 ) -> HTMLResponse:
     context.setdefault("errors", {})
     return render(
-        request, "account_course.html", tr, status_code=status, course=course,
+        request,
+        "account_course.html",
+        tr,
+        status_code=status,
+        course=course,
         invitation=courses.current_invitation(session=session, corpus=course),
         students=courses.members_of(session=session, corpus=course, membership="student"),
         **context,
@@ -375,8 +442,12 @@ def course_rotate(
     course = managed_course(session, me, corpus)
     courses.rotate_invitation(session=session, corpus=course, by=me)
     audit.record(
-        session=session, event=audit.Event.invitation_rotated, actor_id=me.id,
-        corpus=course.name, source=source(request), via="web",
+        session=session,
+        event=audit.Event.invitation_rotated,
+        actor_id=me.id,
+        corpus=course.name,
+        source=source(request),
+        via="web",
     )
     return _redirect(request, f"/account/courses/{course.name}", "course.code_rotated")
 
@@ -402,12 +473,23 @@ def course_add_student(
             error_code = error.code
     if error_code or student is None:
         return _course_page(
-            request, session, course, tr, status=422, name=name,
+            request,
+            session,
+            course,
+            tr,
+            status=422,
+            name=name,
             errors={"name": tr(f"error.{error_code}")},
         )
     audit.record(
-        session=session, event=audit.Event.member_added, actor_id=me.id, subject_id=student.id,
-        corpus=course.name, source=source(request), membership="student", via="web",
+        session=session,
+        event=audit.Event.member_added,
+        actor_id=me.id,
+        subject_id=student.id,
+        corpus=course.name,
+        source=source(request),
+        membership="student",
+        via="web",
     )
     return _redirect(request, f"/account/courses/{course.name}", "course.student_added")
 
@@ -415,7 +497,7 @@ def course_add_student(
 @router.post("/account/courses/{corpus}/students/{user_id}/remove", response_class=HTMLResponse)
 @html_errors
 def course_remove_student(
-    request: Request, corpus: str, user_id: int, session: DbSession, user: CurrentUser, tr: Tr
+    request: Request, corpus: str, user_id: RowId, session: DbSession, user: CurrentUser, tr: Tr
 ) -> Response:
     me = signed_in(user)
     course = managed_course(session, me, corpus)
@@ -424,8 +506,14 @@ def course_remove_student(
     ):
         raise ApiError(404, "unknown_member")
     audit.record(
-        session=session, event=audit.Event.member_removed, actor_id=me.id, subject_id=user_id,
-        corpus=course.name, source=source(request), membership="student", via="web",
+        session=session,
+        event=audit.Event.member_removed,
+        actor_id=me.id,
+        subject_id=user_id,
+        corpus=course.name,
+        source=source(request),
+        membership="student",
+        via="web",
     )
     return _redirect(request, f"/account/courses/{course.name}", "course.student_removed")
 
@@ -440,7 +528,10 @@ def _admin_page(
     context.setdefault("errors", {})
     context.setdefault("form", {})
     return render(
-        request, "admin.html", tr, status_code=status,
+        request,
+        "admin.html",
+        tr,
+        status_code=status,
         users=list_users(session=session),
         corpora=[(c, courses.members_of(session=session, corpus=c)) for c in corpora],
         roles=[r.value for r in Role],
@@ -470,18 +561,29 @@ def admin_add_user(
     admin = require_admin(user)
     try:
         created = create_user(
-            session=session, name=name.strip(), role=_choice(Role, role) or Role.student,
+            session=session,
+            name=name.strip(),
+            role=_choice(Role, role) or Role.student,
             password=password or None,
         )
     except AccountError as error:
         field = "password" if error.code == "password_length" else "name"
         return _admin_page(
-            request, session, tr, status=422, form={"name": name, "role": role},
+            request,
+            session,
+            tr,
+            status=422,
+            form={"name": name, "role": role},
             errors={field: tr(f"error.{error.code}")},
         )
     audit.record(
-        session=session, event=audit.Event.user_created, actor_id=admin.id,
-        subject_id=created.id, source=source(request), role=created.role.value, via="web",
+        session=session,
+        event=audit.Event.user_created,
+        actor_id=admin.id,
+        subject_id=created.id,
+        source=source(request),
+        role=created.role.value,
+        via="web",
     )
     return _redirect(request, "/admin", "admin.user_created")
 
@@ -490,7 +592,7 @@ def admin_add_user(
 @html_errors
 def admin_update_user(
     request: Request,
-    user_id: int,
+    user_id: RowId,
     session: DbSession,
     user: CurrentUser,
     tr: Tr,
@@ -502,10 +604,13 @@ def admin_update_user(
     if target is None:
         raise ApiError(404, "unknown_user")
     apply_user_patch(
-        session=session, admin=admin, user=target,
+        session=session,
+        admin=admin,
+        user=target,
         role=_choice(Role, role),
         active={"true": True, "false": False}.get(active),
-        source=source(request), via="web",
+        source=source(request),
+        via="web",
     )
     return _redirect(request, "/admin", "admin.user_updated")
 
@@ -525,18 +630,28 @@ def admin_add_corpus(
     admin = require_admin(user)
     try:
         corpus = create_corpus(
-            session=session, name=name.strip(), title=title.strip() or name.strip(),
+            session=session,
+            name=name.strip(),
+            title=title.strip() or name.strip(),
             kind=_choice(CorpusKind, kind) or CorpusKind.procedures,
             review_policy=_choice(ReviewPolicy, review_policy) or ReviewPolicy.flagged,
         )
     except CorpusError as error:
         return _admin_page(
-            request, session, tr, status=422, corpus_form={"name": name, "title": title},
+            request,
+            session,
+            tr,
+            status=422,
+            corpus_form={"name": name, "title": title},
             errors={"corpus_name": tr(f"error.{error.code}", **error.details)},
         )
     audit.record(
-        session=session, event=audit.Event.corpus_created, actor_id=admin.id,
-        corpus=corpus.name, source=source(request), via="web",
+        session=session,
+        event=audit.Event.corpus_created,
+        actor_id=admin.id,
+        corpus=corpus.name,
+        source=source(request),
+        via="web",
     )
     return _redirect(request, "/admin", "admin.corpus_created")
 
@@ -562,12 +677,20 @@ def admin_add_owner(
             error_code = error.code
     if error_code or owner is None:
         return _admin_page(
-            request, session, tr, status=422,
+            request,
+            session,
+            tr,
+            status=422,
             errors={f"owner-{target.name}": tr(f"error.{error_code}")},
         )
     audit.record(
-        session=session, event=audit.Event.member_added, actor_id=admin.id,
-        subject_id=owner.id, corpus=target.name, source=source(request), membership="owner",
+        session=session,
+        event=audit.Event.member_added,
+        actor_id=admin.id,
+        subject_id=owner.id,
+        corpus=target.name,
+        source=source(request),
+        membership="owner",
         via="web",
     )
     return _redirect(request, "/admin", "admin.owner_added")
@@ -576,7 +699,7 @@ def admin_add_owner(
 @router.post("/admin/corpora/{corpus}/owners/{user_id}/remove", response_class=HTMLResponse)
 @html_errors
 def admin_remove_owner(
-    request: Request, corpus: str, user_id: int, session: DbSession, user: CurrentUser, tr: Tr
+    request: Request, corpus: str, user_id: RowId, session: DbSession, user: CurrentUser, tr: Tr
 ) -> Response:
     admin = require_admin(user)
     target = corpus_or_404(session, corpus)
@@ -585,8 +708,13 @@ def admin_remove_owner(
     ):
         raise ApiError(404, "unknown_member")
     audit.record(
-        session=session, event=audit.Event.member_removed, actor_id=admin.id,
-        subject_id=user_id, corpus=target.name, source=source(request), membership="owner",
+        session=session,
+        event=audit.Event.member_removed,
+        actor_id=admin.id,
+        subject_id=user_id,
+        corpus=target.name,
+        source=source(request),
+        membership="owner",
         via="web",
     )
     return _redirect(request, "/admin", "admin.owner_removed")

@@ -17,6 +17,7 @@ from server.deps import CurrentUser, DbSession, Tr
 from server.errors import ApiError
 from server.pages import render
 from server.permissions import Action, can
+from server.schemas_accounts import RowId
 
 router = APIRouter(include_in_schema=False)
 
@@ -103,7 +104,7 @@ async def upload_page(
 
 @router.post("/documents/{document_id}/delete", response_class=HTMLResponse)
 async def delete_page(
-    document_id: int, request: Request, session: DbSession, user: CurrentUser, tr: Tr
+    document_id: RowId, request: Request, session: DbSession, user: CurrentUser, tr: Tr
 ) -> Response:
     try:
         document = service.managed_document(session, user, document_id)
@@ -118,7 +119,7 @@ async def delete_page(
 
 @router.get("/documents/{document_id}", response_class=HTMLResponse)
 def document_page(
-    document_id: int,
+    document_id: RowId,
     request: Request,
     session: DbSession,
     user: CurrentUser,

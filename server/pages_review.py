@@ -1,7 +1,268 @@
-"""Routes: see the module name. Filled in by the issue that owns it."""
+"""Review pages (queue, item, dashboard) and the asker's « mes questions » page."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Any
 
-router = APIRouter()
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from corpora.models import Corpus
+from review import answers as answer_repo
+from review import queue, stats
+from review.models import Answer, ReviewState
+from review.policy import Reason
+from server.accounts import User
+from server.app_state import state_of
+from server.deps import CurrentUser, DbSession, SessionId, Tr
+from server.errors import ApiError
+from server.i18n import Translator
+from server.pages import render
+from server.views import answer_out
+from server.views_reviews import (
+    act,
+    overdue_after,
+    review_out,
+    reviewable_corpora,
+    stats_out,
+    verified_text,
+    visible_item,
+)
+
+router = APIRouter(include_in_schema=False)
+ACTIONS = ("claim", "release", "approve", "reject")
+POLL_STATUSES = ("pending_review", "generating")
+
+
+def duration(tr: Translator, seconds: float) -> str:
+    """A waiting time people read at a glance (« 2 h 05 min »)."""
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return tr("review.duration.minutes", minutes=minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return tr("review.duration.hours", hours=hours, minutes=f"{minutes:02d}")
+    days, hours = divmod(hours, 24)
+    return tr("review.duration.days", days=days, hours=hours)
+
+
+def clock(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%H:%M") if moment else ""
+
+
+def _page(request: Request, name: str, tr: Tr, status_code: int = 200, **context: Any) -> Any:
+    return render(
+        request,
+        name,
+        tr,
+        status_code=status_code,
+        duration=lambda s: duration(tr, s),
+        clock=clock,
+        reviewer=True,
+        **context,
+    )
+
+
+def _reviewer(
+    request: Request, session: DbSession, user: User | None, tr: Tr
+) -> list[Corpus] | Response:
+    """The corpora the caller reviews, or the page to show instead (sign in, forbidden)."""
+    if user is None:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    corpora = reviewable_corpora(session=session, user=user)
+    if not corpora:
+        return render(
+            request,
+            "review_forbidden.html",
+            tr,
+            status_code=403,
+            message=tr("error.not_a_reviewer"),
+        )
+    return corpora
+
+
+@router.get("/relecture", response_class=HTMLResponse)
+def queue_page(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    tr: Tr,
+    corpus: str = "",
+    state: str = "",
+    reason: str = "",
+) -> Response:
+    corpora = _reviewer(request, session, user, tr)
+    if isinstance(corpora, Response):
+        return corpora
+    chosen = [c for c in corpora if not corpus or c.name == corpus]
+    by_id = {c.id: c for c in chosen}
+    wanted = ReviewState(state) if state in ReviewState.__members__ else None
+    items = queue.list_items(
+        session=session,
+        corpus_ids=set(by_id),
+        state=wanted,
+        reason=reason if reason in Reason.__members__ else None,
+    )
+    reviews = [
+        review_out(i, session=session, corpus=by_id[i.corpus_id], tr=tr, user=user) for i in items
+    ]
+    context: dict[str, Any] = {
+        "corpora": corpora,
+        "reviews": reviews,
+        "filters": {"corpus": corpus, "state": state, "reason": reason},
+        "states": [s.value for s in ReviewState],
+        "reasons": [r.value for r in Reason],
+    }
+    if "hx-request" in request.headers:
+        return _page(request, "_review_list.html", tr, **context)
+    return _page(request, "review_queue.html", tr, **context)
+
+
+@router.get("/relecture/tableau", response_class=HTMLResponse)
+def dashboard_page(request: Request, session: DbSession, user: CurrentUser, tr: Tr) -> Response:
+    corpora = _reviewer(request, session, user, tr)
+    if isinstance(corpora, Response):
+        return corpora
+    board = stats.dashboard(
+        session=session,
+        corpus_ids={c.id for c in corpora},
+        overdue_after=overdue_after(state_of(request).settings),
+    )
+    return _page(request, "review_dashboard.html", tr, stats=stats_out(board))
+
+
+def _item_context(
+    request: Request, session: DbSession, user: User, tr: Tr, review_id: int
+) -> tuple[Corpus, Any] | Response:
+    corpora = _reviewer(request, session, user, tr)
+    if isinstance(corpora, Response):
+        return corpora
+    try:
+        item = visible_item(session=session, item_id=review_id, corpora=corpora)
+    except ApiError:
+        return render(
+            request,
+            "review_forbidden.html",
+            tr,
+            status_code=404,
+            message=tr("error.review_not_found"),
+        )
+    corpus = next(c for c in corpora if c.id == item.corpus_id)
+    return corpus, item
+
+
+@router.get("/relecture/{review_id}", response_class=HTMLResponse)
+def item_page(
+    request: Request, review_id: int, session: DbSession, user: CurrentUser, tr: Tr
+) -> Response:
+    found = _item_context(request, session, user, tr, review_id)  # type: ignore[arg-type]
+    if isinstance(found, Response):
+        return found
+    corpus, item = found
+    review = review_out(item, session=session, corpus=corpus, tr=tr, user=user)
+    return _page(request, "review_item.html", tr, review=review, message=None, error=None)
+
+
+@router.post("/relecture/{review_id}/{action}", response_class=HTMLResponse)
+def item_action(
+    request: Request,
+    review_id: int,
+    action: str,
+    session: DbSession,
+    user: CurrentUser,
+    tr: Tr,
+    version: int = Form(...),
+    answer: str | None = Form(None),
+    reason: str | None = Form(None),
+    save_verified: bool = Form(False),
+) -> Response:
+    """One action from the item page; htmx gets the panel back, others a redirect."""
+    if action not in ACTIONS:
+        return render(
+            request, "review_forbidden.html", tr, status_code=404, message=tr("error.not_found")
+        )
+    found = _item_context(request, session, user, tr, review_id)  # type: ignore[arg-type]
+    if isinstance(found, Response):
+        return found
+    corpus, item = found
+    assert user is not None
+    status = 200
+    message: str | None = tr(f"review.done.{action}")
+    error: str | None = None
+    try:
+        item = act(
+            action,
+            session=session,
+            index=state_of(request).index,
+            user=user,
+            item=item,
+            corpus=corpus,
+            version=version,
+            tr=tr,
+            text=answer if action == "approve" else None,
+            reason=reason,
+            save_verified=save_verified,
+        )
+    except ApiError as refused:
+        status, message = refused.status, None
+        error = tr(f"error.{refused.code}", **refused.values)
+        item = visible_item(session=session, item_id=review_id, corpora=[corpus])
+    if "hx-request" not in request.headers and error is None:
+        return RedirectResponse(f"/relecture/{review_id}", status_code=303)
+    session.refresh(item)
+    review = review_out(item, session=session, corpus=corpus, tr=tr, user=user)
+    name = "_review_panel.html" if "hx-request" in request.headers else "review_item.html"
+    return _page(request, name, tr, status_code=status, review=review, message=message, error=error)
+
+
+# -- the asker's side -------------------------------------------------------------------
+
+
+def _mine(session: DbSession, user: User | None, sid: str) -> list[Answer]:
+    return answer_repo.answers_of(
+        session=session, user_id=user.id if user else None, session_id=None if user else sid
+    )
+
+
+def _my_question(session: DbSession, answer: Answer, tr: Translator) -> dict[str, Any]:
+    corpus = session.get_one(Corpus, answer.corpus_id)
+    verified = verified_text(session=session, answer=answer, tr=tr)
+    return {
+        "answer": answer_out(answer, corpus_title=corpus.title, tr=tr),
+        "corpus_title": corpus.title,
+        "asked_on": answer.created_at.astimezone().strftime("%d/%m/%Y %H:%M"),
+        "verified": verified,
+    }
+
+
+@router.get("/mes-questions", response_class=HTMLResponse)
+def my_questions(
+    request: Request, session: DbSession, user: CurrentUser, sid: SessionId, tr: Tr
+) -> HTMLResponse:
+    """The asker's questions and their states; pending ones refresh by themselves."""
+    entries = [_my_question(session, a, tr) for a in _mine(session, user, sid)]
+    return render(request, "my_questions.html", tr, entries=entries, poll_statuses=POLL_STATUSES)
+
+
+@router.get("/mes-questions/{answer_id}", response_class=HTMLResponse)
+def my_question(
+    request: Request, answer_id: str, session: DbSession, user: CurrentUser, sid: SessionId, tr: Tr
+) -> HTMLResponse:
+    """One entry of « mes questions » (the page polls it while the answer is checked)."""
+    answer = session.get(Answer, answer_id)
+    owner_ok = answer is not None and (
+        answer.conversation.user_id == (user.id if user else None)
+        and (user is not None or answer.conversation.session_id == sid)
+    )
+    if answer is None or not owner_ok:
+        return render(
+            request, "_error.html", tr, status_code=404, message=tr("error.unknown_answer")
+        )
+    return render(
+        request,
+        "_review_my_question.html",
+        tr,
+        entry=_my_question(session, answer, tr),
+        poll_statuses=POLL_STATUSES,
+    )

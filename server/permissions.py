@@ -46,7 +46,11 @@ def is_admin(user: User | None) -> bool:
 
 def can(*, session: Session, user: User | None, action: Action, corpus: Corpus) -> bool:
     """Whether ``user`` (None: an anonymous citizen) may do ``action`` on ``corpus``."""
-    if user is not None and user.token_corpora is not None and corpus.name not in user.token_corpora:
+    if (
+        user is not None
+        and user.token_corpora is not None
+        and corpus.name not in user.token_corpora
+    ):
         return False
     if user is not None and user.role == Role.admin:
         return True

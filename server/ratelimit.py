@@ -11,8 +11,9 @@ import hashlib
 import math
 import time
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, Engine, Integer, String, delete
+from sqlalchemy import BigInteger, Engine, Integer, String, Table, delete
 from sqlalchemy.orm import Mapped, mapped_column
 
 from corpora.db import Base
@@ -50,18 +51,22 @@ def bucket_of(rule: Rule, identity: str) -> str:
 
 
 def _upsert(engine: Engine, bucket: str, window_start: int) -> int:
-    table = RateLimitWindow.__table__
+    table = cast(Table, RateLimitWindow.__table__)
+    values = {"bucket": bucket, "window_start": window_start, "hits": 1}
+    keys = [table.c.bucket, table.c.window_start]
+    add_one = {"hits": table.c.hits + 1}
     if engine.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        statement: Any = pg_insert(table).values(values)
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=add_one)
     else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(bucket=bucket, window_start=window_start, hits=1)
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.bucket, table.c.window_start],
-        set_={"hits": table.c.hits + 1},
-    ).returning(table.c.hits)
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        statement = sqlite_insert(table).values(values)
+        statement = statement.on_conflict_do_update(index_elements=keys, set_=add_one)
     with engine.begin() as connection:
-        hits = int(connection.execute(statement).scalar_one())
+        hits = int(connection.execute(statement.returning(table.c.hits)).scalar_one())
         if hits == 1:
             connection.execute(
                 delete(table).where(table.c.window_start < window_start - MAX_WINDOW_S)

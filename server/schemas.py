@@ -47,6 +47,17 @@ class AnswerOut(BaseModel):
     message: str | None = Field(
         default=None, description="What to tell the asker about this status (translated)."
     )
+    verified: str | None = Field(
+        default=None, description="« Réponse vérifiée par … le … » for a verified answer."
+    )
+    energy_wh: float | None = Field(
+        default=None,
+        description="Estimated Wh spent generating this answer (tokens × configured Wh per "
+        "1,000 tokens; docs/energy.md). Null when nothing was generated or not visible.",
+    )
+    energy_label: str | None = Field(
+        default=None, description="energy_wh for people, e.g. « 4,6 mWh »."
+    )
 
 
 class FeedbackIn(BaseModel):

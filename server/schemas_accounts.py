@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, Field
 
+# Ids in paths stay within the databases' 32-bit integers (larger ones are simply unknown).
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 RoleName = Literal["admin", "agent", "teacher", "student"]
 CorpusName = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
 

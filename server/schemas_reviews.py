@@ -46,9 +46,7 @@ class ReviewOut(BaseModel):
     version: int = Field(description="Send it back with every action; a stale one gets 409.")
     priority: int
     question: str = Field(description="The question, personal data masked.")
-    draft: str | None = Field(
-        description="The text under review (the final text once approved)."
-    )
+    draft: str | None = Field(description="The text under review (the final text once approved).")
     model_draft: str | None = Field(default=None, description="What the model wrote.")
     citations: list[CitationOut]
     passages: list[PassageOut]

@@ -81,12 +81,65 @@ class Settings(BaseSettings):
     )
     retrieval_k: int = Field(default=5, description="Passages given to the model per question.")
     max_upload_mb: float = Field(default=20.0, description="Largest accepted upload, in MB.")
+    public_url: str | None = Field(
+        default=None,
+        description="Public address of this instance (`https://guichet.example.fr`): "
+        "provenance and document links of open-data exports. Unset: the address a download "
+        "was requested at.",
+    )
+    model_licence: str = Field(
+        default="Apache-2.0",
+        description="Licence of the served model, shown on the transparency page.",
+    )
+    model_host: str = Field(
+        default="ce serveur (vLLM, processeur)",
+        description="Where the model runs, shown on the transparency page.",
+    )
+    energy_wh_per_1k_prompt_tokens: float = Field(
+        default=0.0007,
+        ge=0,
+        description="Estimated Wh per 1,000 tokens the engine reads. Default: this "
+        "project's CPU figure; GPU figures in docs/energy.md.",
+    )
+    energy_wh_per_1k_completion_tokens: float = Field(
+        default=0.026,
+        ge=0,
+        description="Estimated Wh per 1,000 tokens the engine writes (see docs/energy.md).",
+    )
+    contact: str | None = Field(
+        default=None,
+        description="How people reach a person of the service (address, e-mail, phone), "
+        "shown on the transparency page.",
+    )
+    review_overdue_minutes: int = Field(
+        default=120,
+        description="Minutes after which a waiting review item is highlighted on the "
+        "reviewers' dashboard.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the web app listens on.")
     port: int = Field(default=8000, description="Port the web app listens on.")
     secret_key: str | None = Field(
         default=None,
         description="Key signing session cookies. Default: generated once and kept in "
         "`<data_dir>/secret_key`.",
+    )
+    secure_cookies: bool = Field(
+        default=False,
+        description="Served over HTTPS (behind a TLS proxy): the session cookie gets the "
+        "Secure flag and HSTS is sent.",
+    )
+    session_max_age_h: float = Field(
+        default=12.0, description="Hours of inactivity after which a web session ends."
+    )
+    rate_limit_ask_per_minute: int = Field(
+        default=20,
+        description="Questions one caller (account, token or address) may ask per minute, "
+        "API and page together; 0 disables.",
+    )
+    rate_limit_login_per_minute: int = Field(
+        default=10,
+        description="Sign-in attempts per minute per address and per account name (also "
+        "invitation-code attempts per student); 0 disables.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging level of the app."

@@ -13,7 +13,7 @@ from corpora.models import Corpus
 from corpora.repository import list_corpora
 from review import queue
 from review import verified as verified_answers
-from review.models import ReviewItem, ReviewState
+from review.models import Answer, ReviewItem, ReviewState
 from review.people import Person, people
 from review.stats import Dashboard, Rates
 from review.verified import verified_for_review
@@ -68,9 +68,7 @@ def visible_item(*, session: Session, item_id: int, corpora: list[Corpus]) -> Re
     return item
 
 
-def api_error(
-    error: queue.ReviewError, *, session: Session, tr: Translator
-) -> ApiError:
+def api_error(error: queue.ReviewError, *, session: Session, tr: Translator) -> ApiError:
     """A queue refusal as an HTTP error (409 stale or taken, 404, 422)."""
     values: dict[str, Any] = {}
     if isinstance(error, queue.ClaimedByOther):
@@ -114,7 +112,7 @@ def review_out(
         answer_id=answer.id,
         corpus=corpus.name,
         corpus_title=corpus.title,
-        state=state.value,  # type: ignore[arg-type]
+        state=state.value,
         reasons=[
             ReasonOut(
                 code=str(r.get("code", "")),
@@ -130,8 +128,7 @@ def review_out(
         model_draft=answer.draft,
         citations=[CitationOut(**_fields(c, CitationOut)) for c in answer.citations],
         passages=[
-            PassageOut(**_fields(p, PassageOut), cited=p.get("n") in cited)
-            for p in answer.passages
+            PassageOut(**_fields(p, PassageOut), cited=p.get("n") in cited) for p in answer.passages
         ],
         claimed_by=_person(who.get(item.claimed_by)) if claimed and item.claimed_by else None,
         claim_expires_at=item.claim_expires_at if claimed else None,
@@ -211,9 +208,7 @@ def act(
         if action == "claim":
             done = queue.claim(session=session, item_id=item.id, version=version, user_id=user.id)
         elif action == "release":
-            done = queue.release(
-                session=session, item_id=item.id, version=version, user_id=user.id
-            )
+            done = queue.release(session=session, item_id=item.id, version=version, user_id=user.id)
         elif action == "reject":
             done = queue.reject(
                 session=session,
@@ -243,3 +238,15 @@ def act(
     else:
         session.commit()
     return done
+
+
+def verified_text(*, session: Session, answer: Answer, tr: Translator) -> str | None:
+    """« Réponse vérifiée par X (enseignant) le 21/11/2026 », or None for other answers."""
+    label = verified_answers.verified_label(session=session, answer=answer)
+    if label is None:
+        return None
+    role = tr(f"role.{label.approved_by_role}") if label.approved_by_role else ""
+    who = label.approved_by_name or role
+    if label.approved_by_name and role:
+        who = f"{label.approved_by_name} ({role})"
+    return tr("answer.verified", who=who, date=label.approved_at.strftime("%d/%m/%Y"))

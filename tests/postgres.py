@@ -49,13 +49,26 @@ class PostgresServer:
 
     def start(self) -> None:
         data = self.dir / "data"
-        self._run("initdb", "-D", str(data), "-A", "trust", "-U", "guichet", "-E", "UTF8",
-                  "--locale=C.UTF-8")
-        options = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=200")
-        self._run("pg_ctl", "-D", str(data), "-o", options, "-l", str(self.dir / "log"),
-                  "-w", "start")
+        self._run(
+            "initdb",
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "guichet",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        self._run(
+            "pg_ctl", "-D", str(data), "-o", options, "-l", str(self.dir / "log"), "-w", "start"
+        )
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://guichet@127.0.0.1:{self.port}/{database}"
@@ -63,8 +76,9 @@ class PostgresServer:
     def create_database(self) -> str:
         """A fresh empty database; returns its SQLAlchemy URL."""
         name = "t_" + uuid.uuid4().hex[:12]
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user=guichet dbname=postgres",
-                             autocommit=True) as connection:
+        with psycopg.connect(
+            f"host=127.0.0.1 port={self.port} user=guichet dbname=postgres", autocommit=True
+        ) as connection:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 

@@ -28,8 +28,18 @@ logger = logging.getLogger(__name__)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # Binary formats we recognise only to refuse them with a precise code.
 _OTHER_BINARY = (
-    b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"\x1f\x8b", b"BZh", b"7z\xbc\xaf", b"Rar!",
-    b"\x7fELF", b"MZ", b"II*\x00", b"MM\x00*", b"{\\rtf",
+    b"\x89PNG",
+    b"\xff\xd8\xff",
+    b"GIF8",
+    b"\x1f\x8b",
+    b"BZh",
+    b"7z\xbc\xaf",
+    b"Rar!",
+    b"\x7fELF",
+    b"MZ",
+    b"II*\x00",
+    b"MM\x00*",
+    b"{\\rtf",
 )
 _MARKDOWN_EXTENSIONS = {".md", ".markdown", ".mdown", ".mkd"}
 _HTML_EXTENSIONS = {".html", ".htm", ".xhtml"}
@@ -90,4 +100,3 @@ def parse_document(data: bytes, *, filename: str, max_bytes: int) -> ParsedDocum
         raise ParseError("empty", filename, f"no text found in {fmt} document")
     logger.debug("parsed format=%s sections=%d", fmt, len(sections))
     return ParsedDocument(title=doc.title, sections=sections, format=fmt)
-

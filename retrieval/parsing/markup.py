@@ -11,15 +11,49 @@ from retrieval.types import ParsedDocument
 
 _HEADINGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
 # Page furniture and code, not content.
-_DROPPED_TAGS = ["script", "style", "nav", "noscript", "template", "iframe", "svg", "head",
-                 "form", "button"]
+_DROPPED_TAGS = [
+    "script",
+    "style",
+    "nav",
+    "noscript",
+    "template",
+    "iframe",
+    "svg",
+    "head",
+    "form",
+    "button",
+]
 _BLOCK_TAGS = {
-    "p", "div", "li", "ul", "ol", "table", "tr", "td", "th", "pre", "blockquote", "dd", "dt",
-    "dl", "section", "article", "main", "header", "footer", "aside", "br", "hr", "figcaption",
-    "caption", "address",
+    "p",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "table",
+    "tr",
+    "td",
+    "th",
+    "pre",
+    "blockquote",
+    "dd",
+    "dt",
+    "dl",
+    "section",
+    "article",
+    "main",
+    "header",
+    "footer",
+    "aside",
+    "br",
+    "hr",
+    "figcaption",
+    "caption",
+    "address",
 }
-_HTML_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)",
-                         re.IGNORECASE | re.DOTALL)
+_HTML_START = re.compile(
+    rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)",
+    re.IGNORECASE | re.DOTALL,
+)
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _MD_FENCE = re.compile(r"^\s*(```|~~~)")
 _MD_SETEXT = re.compile(r"^(=+|-+)\s*$")

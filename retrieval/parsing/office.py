@@ -133,9 +133,11 @@ def parse_odt(data: bytes, *, filename: str, fallback_title: str) -> ParsedDocum
 
     with _open_zip(data, filename) as archive:
         check_archive(archive, compressed_size=len(data), filename=filename)
-        manifest = archive.read("META-INF/manifest.xml") if "META-INF/manifest.xml" in (
-            archive.namelist()
-        ) else b""
+        manifest = (
+            archive.read("META-INF/manifest.xml")
+            if "META-INF/manifest.xml" in (archive.namelist())
+            else b""
+        )
     if b"encryption-data" in manifest:
         raise ParseError("encrypted", filename, "password-protected ODT")
     try:

@@ -11,7 +11,6 @@ from typing import Any
 
 from retrieval.parsing.errors import ParseError
 from retrieval.parsing.text import SectionBuilder, clean_inline
-
 from retrieval.types import ParsedDocument
 
 logger = logging.getLogger(__name__)
@@ -33,7 +32,9 @@ def parse_pdf(data: bytes, *, filename: str, fallback_title: str) -> ParsedDocum
         pages = list(reader.pages)
     except ParseError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+    except PdfReadError as exc:
+        raise ParseError("corrupt", filename, f"unreadable PDF: {type(exc).__name__}") from exc
+    except Exception as exc:  # malformed PDFs make pypdf fail in many ways; all mean corrupt
         raise ParseError("corrupt", filename, f"unreadable PDF: {type(exc).__name__}") from exc
     if not pages:
         raise ParseError("empty", filename, "PDF without pages")
@@ -153,14 +154,20 @@ def _ocr_image(tesseract: str, image: bytes) -> str:
     try:
         completed = subprocess.run(  # noqa: S603 - fixed binary, no shell
             [tesseract, "stdin", "stdout", "-l", "fra+eng"],
-            input=image, capture_output=True, timeout=_OCR_TIMEOUT_S, check=False,
+            input=image,
+            capture_output=True,
+            timeout=_OCR_TIMEOUT_S,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return ""
     if completed.returncode != 0:
         # French data may be missing: retry with Tesseract's default language.
         completed = subprocess.run(  # noqa: S603
-            [tesseract, "stdin", "stdout"], input=image, capture_output=True,
-            timeout=_OCR_TIMEOUT_S, check=False,
+            [tesseract, "stdin", "stdout"],
+            input=image,
+            capture_output=True,
+            timeout=_OCR_TIMEOUT_S,
+            check=False,
         )
     return completed.stdout.decode("utf-8", "replace") if completed.returncode == 0 else ""

@@ -33,7 +33,9 @@ def clean_inline(text: str) -> str:
 
 def clean_block(text: str) -> str:
     """Normalise a block: trimmed lines, at most one blank line between paragraphs."""
-    lines = [clean_inline(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = [
+        clean_inline(line) for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    ]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 

@@ -23,8 +23,13 @@ DOCUMENTS: dict[str, tuple[str, list[Section]]] = {
     ),
     "permis": (
         "Permis de conduire perdu",
-        [Section((), "En cas de perte du permis de conduire, faites une déclaration sur le site "
-                     "de l'ANTS puis demandez un nouveau titre.")],
+        [
+            Section(
+                (),
+                "En cas de perte du permis de conduire, faites une déclaration sur le site "
+                "de l'ANTS puis demandez un nouveau titre.",
+            )
+        ],
     ),
 }
 
@@ -39,7 +44,11 @@ def chunks_of(document_id: str, version: int = 1, *, text_suffix: str = "") -> l
 
 def many_chunks(document_id: str, version: int, count: int) -> list[Chunk]:
     """A long document of ``count`` distinct one-paragraph chunks."""
-    sections = [Section((f"Partie {i}",), f"Paragraphe {i} de la version {version}: "
-                        f"règle numéro {i} du guide.") for i in range(count)]
+    sections = [
+        Section(
+            (f"Partie {i}",), f"Paragraphe {i} de la version {version}: règle numéro {i} du guide."
+        )
+        for i in range(count)
+    ]
     parsed = ParsedDocument(title="Guide long", sections=sections, format="text")
     return chunk_document(parsed, document_id=document_id, version=version)

@@ -28,8 +28,9 @@ def _hang(marker: Path) -> None:
 def main(root: Path, action: str, marker: Path | None) -> None:
     index = SearchIndex(root=root, embedder=Embedder())
     if action == "add-permis":
-        index.replace_document(corpus="c", document_id="permis", version=1,
-                               chunks=chunks_of("permis"))
+        index.replace_document(
+            corpus="c", document_id="permis", version=1, chunks=chunks_of("permis")
+        )
         return
     if action == "delete-passeport":
         index.delete_document(corpus="c", document_id="passeport")
@@ -62,8 +63,13 @@ def main(root: Path, action: str, marker: Path | None) -> None:
             _hang(marker)
 
         index.vectors.upsert = half_upsert  # type: ignore[method-assign]
-    index.replace_document(corpus="c", document_id="guide", version=2,
-                           chunks=many_chunks("guide", 2, 12), progress=progress)
+    index.replace_document(
+        corpus="c",
+        document_id="guide",
+        version=2,
+        chunks=many_chunks("guide", 2, 12),
+        progress=progress,
+    )
 
 
 if __name__ == "__main__":

@@ -22,14 +22,34 @@ def _dataset(root: Path) -> Path:
     for doc_id, text in docs.items():
         (root / "documents" / f"{doc_id}.md").write_text(text, encoding="utf-8")
     questions = [
-        {"id": "q1", "question": "Combien coûte le timbre du passeport ?",
-         "doc_ids": ["passeport"], "answer": "86 euros", "answerable": True},
-        {"id": "q2", "question": "Prix de la cantine ?", "doc_ids": ["cantine"],
-         "answer": None, "answerable": True},
-        {"id": "q3", "question": "J'ai perdu mon permis de conduire", "doc_ids": ["permis"],
-         "answer": None, "answerable": True},
-        {"id": "q4", "question": "Horaires de la piscine ?", "doc_ids": [], "answer": None,
-         "answerable": False},
+        {
+            "id": "q1",
+            "question": "Combien coûte le timbre du passeport ?",
+            "doc_ids": ["passeport"],
+            "answer": "86 euros",
+            "answerable": True,
+        },
+        {
+            "id": "q2",
+            "question": "Prix de la cantine ?",
+            "doc_ids": ["cantine"],
+            "answer": None,
+            "answerable": True,
+        },
+        {
+            "id": "q3",
+            "question": "J'ai perdu mon permis de conduire",
+            "doc_ids": ["permis"],
+            "answer": None,
+            "answerable": True,
+        },
+        {
+            "id": "q4",
+            "question": "Horaires de la piscine ?",
+            "doc_ids": [],
+            "answer": None,
+            "answerable": False,
+        },
     ]
     (root / "questions.jsonl").write_text(
         "\n".join(json.dumps(q, ensure_ascii=False) for q in questions), encoding="utf-8"

@@ -56,10 +56,12 @@ def test_title_matches_count(index: SearchIndex) -> None:
 
 
 def test_corpora_are_kept_apart(index: SearchIndex) -> None:
-    index.replace_document(corpus="mairie", document_id="passeport", version=1,
-                           chunks=chunks_of("passeport"))
-    index.replace_document(corpus="ecole", document_id="cantine", version=1,
-                           chunks=chunks_of("cantine"))
+    index.replace_document(
+        corpus="mairie", document_id="passeport", version=1, chunks=chunks_of("passeport")
+    )
+    index.replace_document(
+        corpus="ecole", document_id="cantine", version=1, chunks=chunks_of("cantine")
+    )
     assert set(_doc_ids(index, "mairie", "cantine scolaire quotient")) == {"passeport"}
     assert set(_doc_ids(index, "ecole", "passeport timbre")) == {"cantine"}
     assert index.search(corpus="inconnu", query="passeport") == []
@@ -75,8 +77,9 @@ def test_collection_names_are_valid_and_distinct(corpus: str) -> None:
 
 def test_replace_switches_versions(index: SearchIndex) -> None:
     corpus = "c"
-    index.replace_document(corpus=corpus, document_id="permis", version=1,
-                           chunks=chunks_of("permis"))
+    index.replace_document(
+        corpus=corpus, document_id="permis", version=1, chunks=chunks_of("permis")
+    )
     old = chunks_of("permis")
     new = chunks_of("permis", 2, text_suffix=" Délai : trois semaines.")
     index.replace_document(corpus=corpus, document_id="permis", version=2, chunks=new)
@@ -90,12 +93,16 @@ def test_replace_switches_versions(index: SearchIndex) -> None:
 
 
 def test_replacing_with_identical_chunks_is_a_no_op(index: SearchIndex) -> None:
-    index.replace_document(corpus="c", document_id="impots", version=1,
-                           chunks=chunks_of("impots"))
+    index.replace_document(corpus="c", document_id="impots", version=1, chunks=chunks_of("impots"))
     generation = index.catalog.generation("c")
     calls: list[tuple[int, int]] = []
-    index.replace_document(corpus="c", document_id="impots", version=1,
-                           chunks=chunks_of("impots"), progress=lambda d, t: calls.append((d, t)))
+    index.replace_document(
+        corpus="c",
+        document_id="impots",
+        version=1,
+        chunks=chunks_of("impots"),
+        progress=lambda d, t: calls.append((d, t)),
+    )
     assert index.catalog.generation("c") == generation
     assert calls == [(0, 0)]
 
@@ -105,8 +112,12 @@ def _fail_at_end(done: int, total: int) -> None:
         raise KeyboardInterrupt("simulated crash after writing, before switching")
 
 
-def _assert_only_version(index: SearchIndex, corpus: str, version: int,
-                         queries: Sequence[str] = ("règle numéro 3 du guide", "guide long")) -> None:
+def _assert_only_version(
+    index: SearchIndex,
+    corpus: str,
+    version: int,
+    queries: Sequence[str] = ("règle numéro 3 du guide", "guide long"),
+) -> None:
     for query in queries:
         passages = index.search(corpus=corpus, query=query, k=10)
         assert passages and {p.chunk.version for p in passages} == {version}
@@ -117,12 +128,14 @@ def _assert_only_version(index: SearchIndex, corpus: str, version: int,
 
 def test_interrupted_replace_leaves_the_old_version_and_cleans_up(index: SearchIndex) -> None:
     corpus = "c"
-    index.replace_document(corpus=corpus, document_id="guide", version=1,
-                           chunks=many_chunks("guide", 1, 12))
+    index.replace_document(
+        corpus=corpus, document_id="guide", version=1, chunks=many_chunks("guide", 1, 12)
+    )
     new = many_chunks("guide", 2, 12)
     with pytest.raises(KeyboardInterrupt):
-        index.replace_document(corpus=corpus, document_id="guide", version=2, chunks=new,
-                               progress=_fail_at_end)
+        index.replace_document(
+            corpus=corpus, document_id="guide", version=2, chunks=new, progress=_fail_at_end
+        )
     _assert_only_version(index, corpus, 1)
     assert index.catalog.chunk_ids_of(corpus, "guide", 2) == []
     assert index.vectors.existing_ids(corpus, [c.chunk_id for c in new]) == set()
@@ -132,20 +145,23 @@ def test_leftovers_of_a_failed_cleanup_are_collected_later(
     index: SearchIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     corpus = "c"
-    index.replace_document(corpus=corpus, document_id="guide", version=1,
-                           chunks=many_chunks("guide", 1, 12))
+    index.replace_document(
+        corpus=corpus, document_id="guide", version=1, chunks=many_chunks("guide", 1, 12)
+    )
     new = many_chunks("guide", 2, 12)
     monkeypatch.setattr(SearchIndex, "_abandon", lambda self, corpus, docs: None)
     with pytest.raises(KeyboardInterrupt):
-        index.replace_document(corpus=corpus, document_id="guide", version=2, chunks=new,
-                               progress=_fail_at_end)
+        index.replace_document(
+            corpus=corpus, document_id="guide", version=2, chunks=new, progress=_fail_at_end
+        )
     # The unfinished version is in both stores, yet search only sees version 1.
     assert len(index.catalog.chunk_ids_of(corpus, "guide", 2)) == 12
     assert len(index.vectors.existing_ids(corpus, [c.chunk_id for c in new])) == 12
     _assert_only_version(index, corpus, 1)
     monkeypatch.undo()
-    index.replace_document(corpus=corpus, document_id="guide", version=3,
-                           chunks=many_chunks("guide", 3, 5))
+    index.replace_document(
+        corpus=corpus, document_id="guide", version=3, chunks=many_chunks("guide", 3, 5)
+    )
     _assert_only_version(index, corpus, 3)
     assert index.catalog.chunk_ids_of(corpus, "guide", 2) == []
     assert index.vectors.existing_ids(corpus, [c.chunk_id for c in new]) == set()
@@ -188,8 +204,9 @@ def test_bulk_replace_batches_across_documents(
 
 def test_chunks_must_belong_to_the_document(index: SearchIndex) -> None:
     with pytest.raises(RetrievalError) as caught:
-        index.replace_document(corpus="c", document_id="autre", version=1,
-                               chunks=chunks_of("permis"))
+        index.replace_document(
+            corpus="c", document_id="autre", version=1, chunks=chunks_of("permis")
+        )
     assert caught.value.code == "invalid_chunks"
 
 

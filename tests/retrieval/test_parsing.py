@@ -81,12 +81,14 @@ def test_html_drops_scripts_and_navigation() -> None:
 
 
 def test_plain_text_utf8_and_cp1252_fallback() -> None:
-    doc = parse_document("Horaires\n\nLa mairie ouvre à 9 h.".encode(), filename="a.txt",
-                         max_bytes=MAX)
+    doc = parse_document(
+        "Horaires\n\nLa mairie ouvre à 9 h.".encode(), filename="a.txt", max_bytes=MAX
+    )
     assert (doc.format, doc.title) == ("text", "Horaires")
     assert doc.sections[0].text == "La mairie ouvre à 9 h."
-    legacy = parse_document("Délai : une semaine.".encode("cp1252"), filename="b.txt",
-                            max_bytes=MAX)
+    legacy = parse_document(
+        "Délai : une semaine.".encode("cp1252"), filename="b.txt", max_bytes=MAX
+    )
     assert legacy.sections[0].text == "Délai : une semaine."
 
 
@@ -111,8 +113,12 @@ def test_odt_outline_levels_and_meta_title() -> None:
 
 
 def test_pdf_keeps_page_numbers() -> None:
-    data = make_text_pdf([["Aide au logement", "Conditions de ressources."],
-                     ["Le versement est mensuel.", "Délai de traitement : deux mois."]])
+    data = make_text_pdf(
+        [
+            ["Aide au logement", "Conditions de ressources."],
+            ["Le versement est mensuel.", "Délai de traitement : deux mois."],
+        ]
+    )
     doc = parse_document(data, filename="apl.pdf", max_bytes=MAX)
     assert doc.format == "pdf"
     assert doc.title == "Aide au logement"
@@ -126,9 +132,18 @@ def test_format_is_detected_by_content_not_extension() -> None:
     assert detect_format(b"<html><body><p>x</p></body></html>", filename="x.txt") == "html"
 
 
-def test_scanned_pdf_without_text_layer() -> None:
-    if shutil.which("tesseract"):
-        pytest.skip("tesseract is installed: the page would be OCRed instead")
+def test_scanned_pdf_is_ocred_or_refused() -> None:
+    if shutil.which("tesseract") is None:
+        with pytest.raises(ParseError) as caught:
+            parse_document(make_scanned_pdf("MAIRIE"), filename="scan.pdf", max_bytes=MAX)
+        assert caught.value.code == "no_text_layer"
+        return
+    doc = parse_document(make_scanned_pdf("MAIRIE"), filename="scan.pdf", max_bytes=MAX)
+    assert "MAIRIE" in doc.sections[0].text
+    assert doc.sections[0].page == 1
+
+
+def test_scanned_pdf_with_nothing_readable() -> None:
     with pytest.raises(ParseError) as caught:
         parse_document(make_scanned_pdf(), filename="scan.pdf", max_bytes=MAX)
     assert caught.value.code == "no_text_layer"
@@ -193,8 +208,11 @@ def test_encrypted_pdf() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 50,
-     make_zip({"hello.txt": b"hi"})],
+    [
+        b"\x89PNG\r\n\x1a\n" + b"\x00" * 20,
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 50,
+        make_zip({"hello.txt": b"hi"}),
+    ],
 )
 def test_unsupported_formats(data: bytes) -> None:
     with pytest.raises(ParseError) as caught:

@@ -23,8 +23,9 @@ def _worker(root: Path, action: str, marker: Path | None = None) -> subprocess.P
     args = [sys.executable, "-m", "tests.retrieval.index_worker", str(root), action]
     if marker is not None:
         args.append(str(marker))
-    return subprocess.Popen(args, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        args, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
 
 
 def _run(root: Path, action: str) -> None:
@@ -58,14 +59,16 @@ def test_writer_killed_mid_ingest(index: SearchIndex, tmp_path: Path, stage: str
     new_ids = [c.chunk_id for c in many_chunks("guide", 2, 12)]
     assert index.catalog.chunk_ids_of(corpus, "guide", 2) == []
     assert index.vectors.existing_ids(corpus, new_ids) == set()
-    index.replace_document(corpus=corpus, document_id="guide", version=3,
-                           chunks=many_chunks("guide", 3, 3))
+    index.replace_document(
+        corpus=corpus, document_id="guide", version=3, chunks=many_chunks("guide", 3, 3)
+    )
     assert {p.chunk.version for p in index.search(corpus=corpus, query="guide", k=5)} == {3}
 
 
 def test_writes_of_another_process_become_visible(index: SearchIndex) -> None:
-    index.replace_document(corpus="c", document_id="passeport", version=1,
-                           chunks=chunks_of("passeport"))
+    index.replace_document(
+        corpus="c", document_id="passeport", version=1, chunks=chunks_of("passeport")
+    )
     assert index.search(corpus="c", query="permis de conduire perdu")[0].chunk.document_id == (
         "passeport"
     )

@@ -96,7 +96,7 @@ def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
         data={"name": name, "password": password, "csrf_token": token},
         follow_redirects=False,
     )
-    assert response.status_code == 303, response.text[:500]
+    assert response.status_code == 303, (name, response.status_code)
     return csrf_of(client, "/account")
 
 

@@ -1,5 +1,7 @@
 """Accounts: signing in and out, passwords, API tokens, courses, administration, CLI."""
 
+# ruff: noqa: F811 - fixtures imported from accounts_fixtures are parameters here
+
 from __future__ import annotations
 
 import html
@@ -62,17 +64,13 @@ def test_sign_in_rotates_the_session_and_cookie_is_safe(secure_client: TestClien
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
     assert secure_client.cookies.get("guichet_session") != before_cookie
     # The pre-sign-in CSRF token died with the old session (fixation).
-    stale = secure_client.post(
-        "/api/v1/me/tokens", json={}, headers={"X-CSRF-Token": before_token}
-    )
+    stale = secure_client.post("/api/v1/me/tokens", json={}, headers={"X-CSRF-Token": before_token})
     assert stale.status_code == 403
     assert secure_client.get("/api/v1/me").json()["name"] == "agent"
     assert [e.event for e in events(secure_client)] == ["sign_in"]
 
 
-@pytest.mark.parametrize(
-    "security_options", [SecurityOptions(secure_cookies=True)], ids=["https"]
-)
+@pytest.mark.parametrize("security_options", [SecurityOptions(secure_cookies=True)], ids=["https"])
 def test_cookie_is_secure_over_https(secure_client: TestClient) -> None:
     response = secure_client.get("/login")
     assert "secure" in response.headers["set-cookie"].lower()
@@ -207,7 +205,10 @@ def test_token_lifecycle(secure_client: TestClient) -> None:
     refused = script.get("/api/v1/me", headers=bearer(token))
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_token"
     assert [e.event for e in events(secure_client)] == [
-        "sign_in", "token_created", "token_used", "token_revoked",
+        "sign_in",
+        "token_created",
+        "token_used",
+        "token_revoked",
     ]
     assert all("gch_" not in str(e.detail) for e in events(secure_client))
 
@@ -256,9 +257,7 @@ def test_token_limited_to_corpora(secure_client: TestClient, fake_engine: FakeEn
         "/api/v1/ask", json={"corpus": "svt", "question": "Les poumons ?"}, headers=bearer(token)
     )
     assert allowed.status_code == 200
-    assert secure_client.get("/api/v1/me", headers=bearer(token)).json()["token_corpora"] == [
-        "svt"
-    ]
+    assert secure_client.get("/api/v1/me", headers=bearer(token)).json()["token_corpora"] == ["svt"]
     # A limited token can only make tokens at least as limited.
     inherited = secure_client.post("/api/v1/me/tokens", json={}, headers=bearer(token))
     assert inherited.status_code == 201 and inherited.json()["corpora"] == ["svt"]
@@ -289,9 +288,12 @@ def test_invitation_code_flow(secure_client: TestClient) -> None:
     assert first.status_code == 200
     code = first.json()["code"]
     assert teacher.get("/api/v1/courses/svt/invitation").json()["code"] == code
-    assert teacher.post(
-        "/api/v1/courses/histoire/invitation", headers={"X-CSRF-Token": t_csrf}
-    ).status_code == 403
+    assert (
+        teacher.post(
+            "/api/v1/courses/histoire/invitation", headers={"X-CSRF-Token": t_csrf}
+        ).status_code
+        == 403
+    )
     second = teacher.post("/api/v1/courses/svt/invitation", headers={"X-CSRF-Token": t_csrf})
     new_code = second.json()["code"]
     assert new_code != code
@@ -342,7 +344,9 @@ def test_teacher_adds_and_removes_students(secure_client: TestClient) -> None:
     add_user(secure_client, "collegue", Role.teacher)
     csrf = sign_in(secure_client, "prof")
     headers = {"X-CSRF-Token": csrf}
-    added = secure_client.post("/api/v1/courses/svt/students", json={"name": "eleve"}, headers=headers)
+    added = secure_client.post(
+        "/api/v1/courses/svt/students", json={"name": "eleve"}, headers=headers
+    )
     assert added.status_code == 201
     not_student = secure_client.post(
         "/api/v1/courses/svt/students", json={"name": "collegue"}, headers=headers
@@ -430,13 +434,16 @@ def test_admin_manages_users_corpora_and_owners(secure_client: TestClient) -> No
         f"/api/v1/admin/users/{me}", json={"active": False}, headers=headers
     )
     assert myself.status_code == 400
-    mismatch = secure_client.put(
-        f"/api/v1/admin/corpora/ville/owners/{agent_id}", headers=headers
-    )
+    mismatch = secure_client.put(f"/api/v1/admin/corpora/ville/owners/{agent_id}", headers=headers)
     assert mismatch.status_code == 400  # a teacher now, and ville is for agents
     audit_log = secure_client.get("/api/v1/admin/audit").json()["events"]
-    assert {"user_created", "corpus_created", "member_added", "role_changed",
-            "user_deactivated"} <= {e["event"] for e in audit_log}
+    assert {
+        "user_created",
+        "corpus_created",
+        "member_added",
+        "role_changed",
+        "user_deactivated",
+    } <= {e["event"] for e in audit_log}
 
 
 def test_admin_page(secure_client: TestClient) -> None:
@@ -452,12 +459,13 @@ def test_admin_page(secure_client: TestClient) -> None:
     )
     assert created.status_code == 303
     short = secure_client.post(
-        "/admin/users", data={"name": "x2", "role": "teacher", "password": "short",
-                               "csrf_token": csrf},
+        "/admin/users",
+        data={"name": "x2", "role": "teacher", "password": "short", "csrf_token": csrf},
     )
     assert short.status_code == 422 and 'href="#password"' in short.text
     owner = secure_client.post(
-        "/admin/corpora/svt/owners", data={"name": "prof", "csrf_token": csrf},
+        "/admin/corpora/svt/owners",
+        data={"name": "prof", "csrf_token": csrf},
         follow_redirects=False,
     )
     assert owner.status_code == 303
@@ -505,5 +513,10 @@ def test_cli_token_revoke_and_roles(
     with transaction(state(secure_client).sessions) as session:
         user = session.scalar(select(User).where(User.name == "agent"))
         assert user is not None and not user.active and user.role == Role.teacher
-    assert {"token_created", "token_revoked", "role_changed", "member_added",
-            "user_deactivated"} <= {e.event for e in events(secure_client)}
+    assert {
+        "token_created",
+        "token_revoked",
+        "role_changed",
+        "member_added",
+        "user_deactivated",
+    } <= {e.event for e in events(secure_client)}

@@ -11,7 +11,7 @@ README = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_documented() -> None:
-    documented = set(re.findall(r"`(GUICHET_[A-Z_]+)`", README))
+    documented = set(re.findall(r"`(GUICHET_[A-Z0-9_]+)`", README))
     expected = {f"GUICHET_{name.upper()}" for name in Settings.model_fields}
     assert expected - documented == set()
 

@@ -154,3 +154,17 @@ document.addEventListener("htmx:afterSwap", function (event) {
     });
   });
 })();
+
+// ---- Documents: announce status changes of the polled table (issue #8) ---------------------
+// The table is replaced every few seconds while documents are indexed; a replaced region is
+// not announced reliably, so a live region that stays put reads the statuses when they change.
+document.addEventListener("htmx:afterSettle", function () {
+  var table = document.getElementById("documents-table");
+  var live = document.getElementById("documents-live");
+  if (!table || !live) { return; }
+  var summary = table.getAttribute("data-summary") || "";
+  if (summary && live.getAttribute("data-last") !== summary) {
+    live.setAttribute("data-last", summary);
+    live.textContent = summary;
+  }
+});

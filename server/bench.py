@@ -1,0 +1,267 @@
+"""`guichet bench`: figures measured side by side in one run (these machines are noisy).
+
+``bench chat`` sends the same concurrent questions once through Guichet's streaming API
+and once straight to the engine (with the very prompts Guichet built), and compares the
+token throughput. ``bench load`` plays many citizens at once for a bounded time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import uvicorn
+
+from server.app import create_app
+from server.settings import PROJECT_ROOT, Settings
+
+DEMO_QUESTIONS = PROJECT_ROOT / "corpora" / "demo" / "questions.md"
+
+
+def demo_questions(section: str = "procedures/") -> list[str]:
+    """The demo questions of one section of corpora/demo/questions.md, answers removed."""
+    questions, inside = [], False
+    for line in DEMO_QUESTIONS.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            inside = section in line
+        elif inside and line.startswith("- "):
+            questions.append(re.sub(r"\s*\([^()]*\)\s*$", "", line[2:]).strip())
+    return questions
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def live_app(settings: Settings) -> Iterator[tuple[str, Any]]:
+    """The real app served by uvicorn on a free loopback port: (its URL, its state)."""
+    port = free_port()
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the app did not start")
+        time.sleep(0.1)
+    try:
+        yield url, app.state.guichet
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+@dataclass
+class Stream:
+    """One streamed request: when the first content came, how it ended."""
+
+    ttft_ms: float | None = None
+    total_ms: float = 0.0
+    tokens: int = 0
+    answer_id: str | None = None
+    status: str | None = None
+    error: str | None = None
+    events: list[str] = field(default_factory=list)
+
+
+async def ask_app(client: httpx.AsyncClient, url: str, corpus: str, question: str) -> Stream:
+    """POST /api/v1/ask/stream and read the events to the end."""
+    result, start = Stream(), time.perf_counter()
+    try:
+        async with client.stream(
+            "POST", f"{url}/api/v1/ask/stream", json={"corpus": corpus, "question": question}
+        ) as response:
+            if response.status_code != 200:
+                result.error = f"HTTP {response.status_code}"
+                return result
+            event = ""
+            async for line in response.aiter_lines():
+                if line.startswith("event: "):
+                    event = line[7:]
+                    result.events.append(event)
+                elif line.startswith("data: ") and event in ("sentence", "done"):
+                    if result.ttft_ms is None:
+                        result.ttft_ms = (time.perf_counter() - start) * 1000
+                    if event == "done":
+                        body = json.loads(line[6:])
+                        result.answer_id, result.status = body["answer_id"], body["status"]
+                elif line.startswith("data: ") and event == "started":
+                    result.answer_id = json.loads(line[6:])["answer_id"]
+    except httpx.HTTPError as error:
+        result.error = type(error).__name__
+    result.total_ms = (time.perf_counter() - start) * 1000
+    return result
+
+
+async def ask_engine(client: httpx.AsyncClient, base_url: str, body: dict[str, Any]) -> Stream:
+    """A streamed chat completion straight to the engine."""
+    result, start = Stream(), time.perf_counter()
+    try:
+        async with client.stream("POST", f"{base_url}/chat/completions", json=body) as response:
+            if response.status_code != 200:
+                result.error = f"HTTP {response.status_code}"
+                return result
+            async for line in response.aiter_lines():
+                if not line.startswith("data: ") or line == "data: [DONE]":
+                    continue
+                chunk = json.loads(line[6:])
+                if chunk.get("choices") and chunk["choices"][0]["delta"].get("content"):
+                    if result.ttft_ms is None:
+                        result.ttft_ms = (time.perf_counter() - start) * 1000
+                if chunk.get("usage"):
+                    result.tokens = chunk["usage"]["completion_tokens"]
+    except httpx.HTTPError as error:
+        result.error = type(error).__name__
+    result.total_ms = (time.perf_counter() - start) * 1000
+    return result
+
+
+def percentile(values: list[float], q: int) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 1)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 1)
+
+
+def _role(message: Any) -> str:
+    return {"system": "system", "human": "user", "ai": "assistant"}[message.type]
+
+
+async def bench_chat(
+    *, settings: Settings, corpus: str, concurrency: int, questions: list[str]
+) -> dict[str, Any]:
+    """Same questions, same prompts: through Guichet, then straight to the engine."""
+    from review.models import Answer
+
+    asked = [questions[i % len(questions)] for i in range(concurrency)]
+    limits = httpx.Limits(max_connections=concurrency * 2)
+    timeout = httpx.Timeout(settings.llm_timeout_s * 2)
+    with live_app(settings) as (url, state):
+        async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+            start = time.perf_counter()
+            app_runs = await asyncio.gather(*(ask_app(client, url, corpus, q) for q in asked))
+            app_wall = time.perf_counter() - start
+        with state.sessions() as session:
+            rows = [session.get(Answer, r.answer_id) for r in app_runs if r.answer_id]
+            app_tokens = sum(a.completion_tokens for a in rows if a is not None)
+            generated = [a for a in rows if a is not None and a.completion_tokens]
+        # The very prompts Guichet sent, rebuilt with its own code, straight to the engine.
+        bodies = []
+        for question in asked:
+            passages = await asyncio.to_thread(state.answers.search, corpus, question)
+            messages, regex = state.answers.request_for(
+                corpus_title=corpus, question=question, passages=passages, language="fr"
+            )
+            bodies.append(
+                {
+                    "model": settings.llm_model,
+                    "messages": [{"role": _role(m), "content": m.content} for m in messages],
+                    "max_tokens": settings.llm_max_tokens,
+                    "temperature": 0.1,
+                    "stream": True,
+                    "stream_options": {"include_usage": True},
+                    "structured_outputs": {"regex": regex},
+                }
+            )
+        async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+            start = time.perf_counter()
+            engine_runs = await asyncio.gather(
+                *(ask_engine(client, settings.effective_llm_base_url, b) for b in bodies)
+            )
+            engine_wall = time.perf_counter() - start
+    engine_tokens = sum(r.tokens for r in engine_runs)
+    app_tok_s = app_tokens / app_wall if app_wall else 0.0
+    engine_tok_s = engine_tokens / engine_wall if engine_wall else 0.0
+    return {
+        "concurrency": concurrency,
+        "app_tok_s": round(app_tok_s, 1),
+        "engine_tok_s": round(engine_tok_s, 1),
+        "ratio": round(app_tok_s / engine_tok_s, 3) if engine_tok_s else None,
+        "p50_ttft_ms": percentile([r.ttft_ms for r in app_runs if r.ttft_ms], 50),
+        "p95_ttft_ms": percentile([r.ttft_ms for r in app_runs if r.ttft_ms], 95),
+        "engine_p50_ttft_ms": percentile([r.ttft_ms for r in engine_runs if r.ttft_ms], 50),
+        "engine_p95_ttft_ms": percentile([r.ttft_ms for r in engine_runs if r.ttft_ms], 95),
+        "app_tokens": app_tokens,
+        "engine_tokens": engine_tokens,
+        "app_wall_s": round(app_wall, 2),
+        "engine_wall_s": round(engine_wall, 2),
+        "answers_generated": len(generated),
+        "errors": sum(1 for r in app_runs if r.error) + sum(1 for r in engine_runs if r.error),
+    }
+
+
+async def bench_load(
+    *,
+    settings: Settings,
+    corpus: str,
+    users: int,
+    duration_s: float,
+    questions: list[str],
+    think_s: tuple[float, float] = (1.0, 4.0),
+    seed: int = 7,
+) -> dict[str, Any]:
+    """``users`` citizens asking, reading, asking again, until ``duration_s`` is up."""
+    rng = random.Random(seed)
+    runs: list[Stream] = []
+    with live_app(settings) as (url, state):
+        deadline = time.monotonic() + duration_s
+        limits = httpx.Limits(max_connections=users * 2)
+
+        async with httpx.AsyncClient(
+            limits=limits, timeout=httpx.Timeout(settings.llm_timeout_s * 3)
+        ) as client:
+
+            async def citizen(n: int) -> None:
+                await asyncio.sleep(rng.uniform(0, think_s[1]))
+                while time.monotonic() < deadline:
+                    runs.append(await ask_app(client, url, corpus, rng.choice(questions)))
+                    await asyncio.sleep(rng.uniform(*think_s))
+
+            await asyncio.gather(*(citizen(n) for n in range(users)))
+        with state.sessions() as session:
+            statuses = [_status(session, r.answer_id) for r in runs]
+    server_errors = sum(1 for r in runs if r.error and r.error.startswith("HTTP 5"))
+    unanswered = sum(
+        1
+        for r, s in zip(runs, statuses, strict=True)
+        if s not in ("released", "pending_review", "declined")
+    )
+    ttft = [r.ttft_ms for r in runs if r.ttft_ms]
+    return {
+        "users": users,
+        "duration_s": duration_s,
+        "questions": len(runs),
+        "server_errors": server_errors,
+        "client_errors": sum(1 for r in runs if r.error) - server_errors,
+        "neither_answered_nor_queued": unanswered,
+        "released": statuses.count("released"),
+        "pending_review": statuses.count("pending_review"),
+        "declined": statuses.count("declined"),
+        "p50_ttft_ms": percentile(ttft, 50),
+        "p95_ttft_ms": percentile(ttft, 95),
+        "p95_total_ms": percentile([r.total_ms for r in runs], 95),
+    }
+
+
+def _status(session: Any, answer_id: str | None) -> str | None:
+    from review.models import Answer
+
+    answer = session.get(Answer, answer_id) if answer_id else None
+    return answer.status.value if answer is not None else None
