@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 SECTION_SEPARATOR = " > "
 
@@ -61,4 +61,3 @@ class Passage:
     dense_rank: int | None = None
     title_score: float | None = None
     rerank_score: float | None = None
-    signals: dict[str, float] = field(default_factory=dict, compare=False)

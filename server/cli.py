@@ -607,3 +607,54 @@ def bench_load(
         if engine is not None:
             engine.stop()
     _print_figures(result, as_json)
+
+
+def _demo_vocabulary() -> list[str]:
+    import re
+
+    from corpora.demo_corpora import DEMO_DIR
+
+    text = " ".join(p.read_text(encoding="utf-8") for p in DEMO_DIR.rglob("*.md"))
+    return sorted(set(re.findall(r"[A-Za-zÀ-ÿ']{3,}", text)))
+
+
+@bench_app.command("retrieval")
+def bench_retrieval(
+    chunks: Annotated[int, typer.Option(help="Taille du recueil synthétique.")] = 100_000,
+    queries: Annotated[int, typer.Option(help="Requêtes mesurées.")] = 200,
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
+) -> None:
+    """Recherche hybride sur N passages synthétiques, à côté d'une recherche exacte."""
+    import tempfile
+
+    from retrieval.bench import bench_search
+    from retrieval.embedding import Embedder
+
+    settings = _settings()
+    with tempfile.TemporaryDirectory(prefix="guichet-bench-") as root:
+        result = bench_search(
+            chunks=chunks,
+            vocabulary=_demo_vocabulary(),
+            queries=queries,
+            embedder=Embedder(settings.embedding_model),
+            root=Path(root),
+        )
+    _print_figures(result, as_json)
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    dataset: Annotated[Path, typer.Argument(help="Dossier du jeu (documents/ + questions.jsonl).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
+) -> None:
+    """Indexation complète d'un jeu, à côté du seul calcul des plongements."""
+    import tempfile
+
+    from retrieval.bench import bench_ingest as run
+    from retrieval.embedding import Embedder
+
+    settings = _settings()
+    _dataset(dataset)
+    with tempfile.TemporaryDirectory(prefix="guichet-bench-") as root:
+        result = run(dataset=dataset, embedder=Embedder(settings.embedding_model), root=Path(root))
+    _print_figures(result, as_json)
