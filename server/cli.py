@@ -90,6 +90,7 @@ def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
 
 def _index(settings: Settings) -> SearchIndex:
     from retrieval.embedding import Embedder
+    from retrieval.index import SearchIndex
 
     return SearchIndex(
         root=settings.data_dir,
