@@ -71,7 +71,7 @@ def bench_search(
     words = list(vocabulary)
     root = root or Path(tempfile.mkdtemp(prefix="guichet-bench-"))
     synthetic = SyntheticEmbedder(embedder, seed=seed)
-    index = SearchIndex(root=root, embedder=synthetic)  # type: ignore[arg-type]
+    index = SearchIndex(root=root, embedder=synthetic)
     documents = []
     for d in range(max(1, chunks // CHUNKS_PER_DOCUMENT)):
         title = " ".join(rng.choices(words, k=5))
