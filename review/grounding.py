@@ -177,12 +177,14 @@ def quote_passages(
     """An answer made of the passage sentences that best match the question, verbatim.
 
     Used when nothing the model wrote is supported: quoting the source is grounded by
-    construction. Sentences keep their passage order so the quote reads naturally.
+    construction. Only the best-ranked eligible passage is quoted: the retriever's ranking
+    (title fields, fusion) says which document answers far better than the word overlap
+    of single sentences does. Sentences keep their order so the quote reads naturally.
     """
     units: list[tuple[float, int, int, str]] = []
-    for n, passage in enumerate(passages, start=1):
-        if eligible is not None and n not in eligible:
-            continue
+    ranked = [n for n in range(1, len(passages) + 1) if eligible is None or n in eligible]
+    for n in ranked[:1]:
+        passage = passages[n - 1]
         for position, raw in enumerate(_UNIT_SPLIT.split(passage)):
             unit = _MARKDOWN.sub("", raw).strip(" ;:")
             if 25 <= len(unit) <= 400:

@@ -396,7 +396,15 @@ class AnswerService:
             return text or None, cited, reasons
         if len(grounded.removed) > grounded.kept:
             reasons.append(flag(Reason.unsupported_sentence, str(len(grounded.removed))))
-        return grounded.text, grounded.cited, reasons
+        text, cited = grounded.text, grounded.cited
+        best = min(relevant) if relevant else None
+        if best is not None and best not in cited:
+            # The draft leaned on lower-ranked passages only: lead with what the best-ranked
+            # one says, the retriever being the better judge of which document answers.
+            lead, _ = quote_passages(prepared.question, passages, eligible={best}, limit=1)
+            if lead:
+                text, cited = f"{lead}\n{text}", [best, *cited]
+        return text, cited, reasons
 
     def _keep_for_agent(self, prepared: Prepared) -> Answer:
         """The engine is down: keep the question and queue it for a person."""

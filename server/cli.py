@@ -6,10 +6,10 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -550,32 +550,38 @@ def _bench_corpus(settings: Settings) -> None:
     ingest_files(settings, BENCH_CORPUS, _files([procedures.folder]), _index(settings))
 
 
+def _run_with_engine(settings: Settings, work: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
+    """Run ``work`` against the configured engine, or an embedded one started for it."""
+    import asyncio
+
+    engine = None if settings.llm_base_url else _start_engine(settings)
+    try:
+        return asyncio.run(work())
+    finally:
+        if engine is not None:
+            engine.stop()
+
+
 @bench_app.command("chat")
 def bench_chat(
     concurrency: Annotated[int, typer.Option(help="Questions envoyées en même temps.")] = 16,
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
 ) -> None:
     """Les mêmes questions, en flux, par l'API de Guichet puis directement au moteur."""
-    import asyncio
-
     from server.bench import bench_chat as run
     from server.bench import demo_questions
 
     settings = _settings()
     _bench_corpus(settings)
-    engine = None if settings.llm_base_url else _start_engine(settings)
-    try:
-        result = asyncio.run(
-            run(
-                settings=settings,
-                corpus=BENCH_CORPUS,
-                concurrency=concurrency,
-                questions=demo_questions(),
-            )
-        )
-    finally:
-        if engine is not None:
-            engine.stop()
+    result = _run_with_engine(
+        settings,
+        lambda: run(
+            settings=settings,
+            corpus=BENCH_CORPUS,
+            concurrency=concurrency,
+            questions=demo_questions(),
+        ),
+    )
     _print_figures(result, as_json)
 
 
@@ -586,27 +592,21 @@ def bench_load(
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
 ) -> None:
     """Des citoyens simulés posent des questions pendant une durée bornée (boucle locale)."""
-    import asyncio
-
     from server.bench import bench_load as run
     from server.bench import demo_questions
 
     settings = _settings()
     _bench_corpus(settings)
-    engine = None if settings.llm_base_url else _start_engine(settings)
-    try:
-        result = asyncio.run(
-            run(
-                settings=settings,
-                corpus=BENCH_CORPUS,
-                users=users,
-                duration_s=duration,
-                questions=demo_questions(),
-            )
-        )
-    finally:
-        if engine is not None:
-            engine.stop()
+    result = _run_with_engine(
+        settings,
+        lambda: run(
+            settings=settings,
+            corpus=BENCH_CORPUS,
+            users=users,
+            duration_s=duration,
+            questions=demo_questions(),
+        ),
+    )
     _print_figures(result, as_json)
 
 
