@@ -385,20 +385,16 @@ def remove_student(
 ) -> Response:
     """Take a student out of the course."""
     course = managed_course(session, user, corpus)
-    if not courses.remove_member(
-        session=session, corpus=course, user_id=user_id, membership="student"
+    if not courses.remove_member_recorded(
+        session=session,
+        corpus=course,
+        user_id=user_id,
+        membership="student",
+        actor_id=user.id,
+        source=source(request),
+        via="api",
     ):
         raise ApiError(404, "unknown_member")
-    audit.record(
-        session=session,
-        event=audit.Event.member_removed,
-        actor_id=user.id,
-        subject_id=user_id,
-        corpus=course.name,
-        source=source(request),
-        membership="student",
-        via="api",
-    )
     return Response(status_code=204)
 
 
@@ -609,20 +605,16 @@ def delete_owner(
 ) -> Response:
     """Take an owner off the corpus."""
     target = corpus_or_404(session, corpus)
-    if not courses.remove_member(
-        session=session, corpus=target, user_id=user_id, membership="owner"
+    if not courses.remove_member_recorded(
+        session=session,
+        corpus=target,
+        user_id=user_id,
+        membership="owner",
+        actor_id=admin.id,
+        source=source(request),
+        via="api",
     ):
         raise ApiError(404, "unknown_member")
-    audit.record(
-        session=session,
-        event=audit.Event.member_removed,
-        actor_id=admin.id,
-        subject_id=user_id,
-        corpus=target.name,
-        source=source(request),
-        membership="owner",
-        via="api",
-    )
     return Response(status_code=204)
 
 

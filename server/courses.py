@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from corpora.db import Base, UTCDateTime, utcnow
 from corpora.models import Corpus, CorpusKind, CorpusMember
 from corpora.repository import add_member, member_role
+from server import audit
 from server.accounts import AccountError, Role, User
 
 # No 0/O, 1/I/L: codes are read aloud and copied from a board.
@@ -146,3 +147,32 @@ def remove_member(
     if membership is not None:
         query = query.where(CorpusMember.role == membership)
     return bool(session.execute(query).rowcount)  # type: ignore[attr-defined]
+
+
+def remove_member_recorded(
+    *,
+    session: Session,
+    corpus: Corpus,
+    user_id: int,
+    membership: str,
+    actor_id: int,
+    source: str | None,
+    via: str,
+) -> bool:
+    """Detach a member and write it to the audit log (API and pages alike).
+
+    False, and nothing logged, when the person had no such membership.
+    """
+    if not remove_member(session=session, corpus=corpus, user_id=user_id, membership=membership):
+        return False
+    audit.record(
+        session=session,
+        event=audit.Event.member_removed,
+        actor_id=actor_id,
+        subject_id=user_id,
+        corpus=corpus.name,
+        source=source,
+        membership=membership,
+        via=via,
+    )
+    return True

@@ -501,20 +501,16 @@ def course_remove_student(
 ) -> Response:
     me = signed_in(user)
     course = managed_course(session, me, corpus)
-    if not courses.remove_member(
-        session=session, corpus=course, user_id=user_id, membership="student"
+    if not courses.remove_member_recorded(
+        session=session,
+        corpus=course,
+        user_id=user_id,
+        membership="student",
+        actor_id=me.id,
+        source=source(request),
+        via="web",
     ):
         raise ApiError(404, "unknown_member")
-    audit.record(
-        session=session,
-        event=audit.Event.member_removed,
-        actor_id=me.id,
-        subject_id=user_id,
-        corpus=course.name,
-        source=source(request),
-        membership="student",
-        via="web",
-    )
     return _redirect(request, f"/account/courses/{course.name}", "course.student_removed")
 
 
@@ -703,18 +699,14 @@ def admin_remove_owner(
 ) -> Response:
     admin = require_admin(user)
     target = corpus_or_404(session, corpus)
-    if not courses.remove_member(
-        session=session, corpus=target, user_id=user_id, membership="owner"
+    if not courses.remove_member_recorded(
+        session=session,
+        corpus=target,
+        user_id=user_id,
+        membership="owner",
+        actor_id=admin.id,
+        source=source(request),
+        via="web",
     ):
         raise ApiError(404, "unknown_member")
-    audit.record(
-        session=session,
-        event=audit.Event.member_removed,
-        actor_id=admin.id,
-        subject_id=user_id,
-        corpus=target.name,
-        source=source(request),
-        membership="owner",
-        via="web",
-    )
     return _redirect(request, "/admin", "admin.owner_removed")
