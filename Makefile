@@ -60,11 +60,12 @@ lint: install-app
 	$(BIN)/ruff format --check server retrieval review corpora tests
 	$(BIN)/mypy
 
-test: install system-deps ## Run the whole suite (real vLLM, real browser, PostgreSQL)
+test: install system-deps ## Run the whole suite (real vLLM, real browser, PostgreSQL, Chroma server)
 	$(MAKE) lint
 	$(BIN)/pytest
-	@echo "==> Les mêmes tests de données sur PostgreSQL"
-	$(BIN)/pytest --db postgres -m "not engine and not browser and not slow" tests/review tests/server tests/corpora
+	@echo "==> Les tests de données à nouveau, sur PostgreSQL et un serveur Chroma"
+	$(BIN)/pytest --db postgres --chroma server -m "not engine and not browser" \
+		tests/review tests/server tests/corpora tests/retrieval
 
 test-fast: install-app ## Unit tests only: no engine, no browser
 	$(BIN)/pytest -m "not engine and not browser and not slow"

@@ -58,6 +58,8 @@ class SearchIndex:
 
     ``root`` holds the catalog (``retrieval-catalog.sqlite3``), embedded Chroma (``chroma/``, unless
     ``chroma_url`` points to a Chroma server) and the inter-process write lock.
+    ``chroma_database`` names this instance's Chroma database (created on first use), so
+    several instances can share one Chroma server.
     ``reranker_model`` (a local cross-encoder folder) adds a reranking step.
     """
 
@@ -67,6 +69,7 @@ class SearchIndex:
         root: Path,
         embedder: TextEmbedder,
         chroma_url: str | None = None,
+        chroma_database: str | None = None,
         reranker_model: str | None = None,
         reranker: PairScorer | None = None,
     ) -> None:
@@ -80,6 +83,7 @@ class SearchIndex:
             chroma_url=chroma_url,
             embedder=embedder.name,
             dimension=embedder.dimension,
+            database=chroma_database,
         )
         self.reranker: PairScorer | None = reranker
         if self.reranker is None and reranker_model:

@@ -7,6 +7,9 @@ other's work. So, in embedded mode, writes are serialised across processes by a 
 and every write bumps a *vector epoch* in the catalog; a process that sees an epoch it did
 not produce reopens its client (which reloads the graph from disk) before reading or
 writing. A Chroma server needs none of this and is the right choice for many workers.
+
+Several Guichet instances can share one Chroma server: each names its own Chroma
+*database* (created on first use), so equal corpus names never meet.
 """
 
 from __future__ import annotations
@@ -82,14 +85,17 @@ class VectorStore:
         chroma_url: str | None,
         embedder: str,
         dimension: int,
+        database: str | None = None,
     ) -> None:
         self._root = root
         self._catalog = catalog
         self._url = chroma_url
+        self._database = database
         self._embedder = embedder
         self._dimension = dimension
         self._lock_path = root / "retrieval-write.lock"
-        self._key = chroma_url or str((root / "chroma").resolve())
+        location = chroma_url or str((root / "chroma").resolve())
+        self._key = f"{location}#{database or ''}"
         with _SHARED_LOCK:
             self._shared = _SHARED.setdefault(self._key, _SharedClient())
             self._shared.users += 1
@@ -104,14 +110,14 @@ class VectorStore:
 
         settings = Settings(anonymized_telemetry=False)
         if self._url:
-            parsed = urlparse(self._url)
-            return chromadb.HttpClient(
-                host=parsed.hostname or "localhost",
-                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-                ssl=parsed.scheme == "https",
-                settings=settings,
-            )
-        return chromadb.PersistentClient(path=str(self._root / "chroma"), settings=settings)
+            host, port, ssl = _server_address(self._url)
+            client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=settings)
+        else:
+            client = chromadb.PersistentClient(path=str(self._root / "chroma"), settings=settings)
+        if self._database:
+            _ensure_database(client, self._database)
+            client.set_database(self._database)
+        return client
 
     def _close(self) -> None:
         shared = self._shared
@@ -304,6 +310,29 @@ class VectorStore:
         except Exception:
             logger.warning("vector store did not answer a heartbeat")
             return False
+
+
+def _ensure_database(client: Any, name: str) -> None:
+    """Create a Chroma database unless it exists; several processes may race to do it."""
+    admin = client._admin_client  # the client's own (an extra one would keep it open)
+    try:
+        admin.get_database(name)
+        return
+    except Exception as exc:
+        if not _is_not_found(exc):
+            raise
+    try:
+        admin.create_database(name)
+        logger.info("chroma database %s created", name)
+    except Exception:
+        admin.get_database(name)  # another process created it meanwhile
+
+
+def _server_address(url: str) -> tuple[str, int, bool]:
+    """Host, port and TLS flag of a Chroma server URL."""
+    parsed = urlparse(url)
+    ssl = parsed.scheme == "https"
+    return parsed.hostname or "localhost", parsed.port or (443 if ssl else 8000), ssl
 
 
 def _is_not_found(exc: Exception) -> bool:

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from corpora.db import make_engine, make_session_factory, transaction
 from corpora.uploads import Ingestor
-from retrieval.embedding import Embedder
 from retrieval.index import SearchIndex
 from review.verified import withdraw_for_document
 from server import (
@@ -39,6 +38,7 @@ from server.answering import AnswerService
 from server.database import upgrade
 from server.errors import install_error_handlers
 from server.llm import LLMClient
+from server.search import open_search_index
 from server.security import install_security
 from server.settings import PROJECT_ROOT, Settings
 from server.templating import anchor, cite_links
@@ -91,12 +91,7 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
     db = make_engine(settings.sqlalchemy_url)
     upgrade(db)
     sessions = make_session_factory(db)
-    index = SearchIndex(
-        root=settings.data_dir,
-        embedder=Embedder(settings.embedding_model),
-        chroma_url=settings.chroma_url,
-        reranker_model=settings.reranker_model,
-    )
+    index = open_search_index(settings)
     llm = LLMClient(
         base_url=settings.effective_llm_base_url,
         model=settings.llm_model,

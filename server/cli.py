@@ -89,15 +89,9 @@ def _database(settings: Settings) -> Iterator[sessionmaker[Session]]:
 
 
 def _index(settings: Settings) -> SearchIndex:
-    from retrieval.embedding import Embedder
-    from retrieval.index import SearchIndex
+    from server.search import open_search_index
 
-    return SearchIndex(
-        root=settings.data_dir,
-        embedder=Embedder(settings.embedding_model),
-        chroma_url=settings.chroma_url,
-        reranker_model=settings.reranker_model,
-    )
+    return open_search_index(settings)
 
 
 # -- the engine -----------------------------------------------------------------------

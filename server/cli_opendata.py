@@ -13,7 +13,7 @@ import os
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -34,9 +34,6 @@ from server.opendata import (
     set_open_data,
 )
 from server.settings import Settings
-
-if TYPE_CHECKING:
-    from retrieval.index import SearchIndex
 
 export_app = typer.Typer(
     help="Publier les réponses vérifiées (données ouvertes).", no_args_is_help=True
@@ -76,19 +73,6 @@ def _corpus(session: object, name: str) -> Corpus:
     if corpus is None:
         raise _fail(tr("error.unknown_corpus", corpus=name))
     return corpus
-
-
-def _index(settings: Settings) -> SearchIndex:
-    """The search index, where imported questions are made findable as paraphrases."""
-    from retrieval.embedding import Embedder
-    from retrieval.index import SearchIndex
-
-    return SearchIndex(
-        root=settings.data_dir,
-        embedder=Embedder(settings.embedding_model),
-        chroma_url=settings.chroma_url,
-        reranker_model=settings.reranker_model,
-    )
 
 
 def _report(counts: Counter[str]) -> str:
@@ -185,7 +169,13 @@ def import_verified_command(
             target = _corpus(session, corpus)
             result = import_verified(session=session, corpus=target, records=parse_lines(handle))
         if result.imported:
-            index_imported(index=_index(settings), corpus=target, imported=result.imported)
+            from server.search import open_search_index  # loads the embedder: only when needed
+
+            index = open_search_index(settings)
+            try:
+                index_imported(index=index, corpus=target, imported=result.imported)
+            finally:
+                index.close()
     finally:
         engine.dispose()
     console.print(

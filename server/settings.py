@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         description="URL of a Chroma server (`http://host:port`). Default: embedded "
         "Chroma on disk under `<data_dir>/chroma`.",
     )
+    chroma_database: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]$",
+        description="Chroma database of this instance, created on first use. Give each "
+        "instance sharing one Chroma server its own. Default: Chroma's default database.",
+    )
     llm_base_url: str | None = Field(
         default=None,
         description="OpenAI-compatible endpoint (vLLM) such as `http://gpu1:8000/v1`. "

@@ -12,9 +12,11 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.settings import PROJECT_ROOT, Settings
+from tests.chroma import ChromaServer
 from tests.fake_engine import FakeEngine
 from tests.postgres import PostgresServer
 from tests.server.conftest_engine import embedded_engine, prepared_model_dir  # noqa: F401
+from tests.storage import Storage, new_storage
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -30,6 +32,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=os.environ.get("GUICHET_TEST_DB", "sqlite"),
         help="Database the app fixtures use (PostgreSQL is started by the suite).",
     )
+    parser.addoption(
+        "--chroma",
+        choices=("embedded", "server"),
+        default=os.environ.get("GUICHET_TEST_CHROMA", "embedded"),
+        help="Chroma the app and index fixtures use (a `chroma run` server is started by "
+        "the suite; each instance gets its own Chroma database on it).",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -40,13 +49,18 @@ def postgres_server() -> Iterator[PostgresServer]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def chroma_server() -> Iterator[ChromaServer]:
+    server = ChromaServer()
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest) -> str | None:
-    """None (SQLite in the test's data folder) or a fresh PostgreSQL database."""
-    if request.config.getoption("--db") == "postgres":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        return server.create_database()
-    return None
+def storage(request: pytest.FixtureRequest) -> Storage:
+    """SQL database and Chroma of the test's app (see ``tests/storage.py``)."""
+    return new_storage(request)
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:
@@ -67,13 +81,13 @@ def fake_engine() -> FakeEngine:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str | None) -> Settings:
-    return make_settings(tmp_path / "data", database_url=database_url)
+def settings(tmp_path: Path, storage: Storage) -> Settings:
+    return make_settings(tmp_path / "data", **storage.settings())
 
 
 @pytest.fixture
 def client(settings: Settings, fake_engine: FakeEngine) -> Iterator[TestClient]:
-    """The real app over real SQLite and Chroma; only the engine's HTTP is faked."""
+    """The real app over real storage and Chroma; only the engine's HTTP is faked."""
     app = create_app(settings, llm_http=httpx.AsyncClient(transport=fake_engine.transport()))
     with TestClient(app) as test_client:
         yield test_client

@@ -13,11 +13,12 @@ from corpora.models import CorpusKind, DocumentStatus, DocumentVersion, ReviewPo
 from corpora.repository import CorpusError, create_corpus
 from corpora.uploads import Ingestor, UploadError, accept_upload, safe_filename
 from server.database import upgrade
+from tests.storage import Storage
 
 
 @pytest.fixture
-def sessions(tmp_path: Path, database_url: str | None):  # type: ignore[no-untyped-def]
-    engine = make_engine(database_url or f"sqlite:///{tmp_path / 'db.sqlite'}")
+def sessions(tmp_path: Path, storage: Storage):  # type: ignore[no-untyped-def]
+    engine = make_engine(storage.database_url or f"sqlite:///{tmp_path / 'db.sqlite'}")
     upgrade(engine)
     yield make_session_factory(engine)
     engine.dispose()

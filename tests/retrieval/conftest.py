@@ -13,6 +13,7 @@ import pytest
 
 from retrieval.embedding import Embedder
 from retrieval.index import SearchIndex
+from tests.storage import Storage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EVAL_ROOT = REPO_ROOT.parent / "shared" / "eval"
@@ -25,8 +26,13 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture
-def index(tmp_path: Path, embedder: Embedder) -> Iterator[SearchIndex]:
-    """A fresh index on a temporary folder (embedded Chroma + SQLite catalog)."""
-    search_index = SearchIndex(root=tmp_path / "index", embedder=embedder)
+def index(tmp_path: Path, embedder: Embedder, storage: Storage) -> Iterator[SearchIndex]:
+    """A fresh index on a temporary folder (SQLite catalog; Chroma as the run asks)."""
+    search_index = SearchIndex(
+        root=tmp_path / "index",
+        embedder=embedder,
+        chroma_url=storage.chroma_url,
+        chroma_database=storage.chroma_database,
+    )
     yield search_index
     search_index.close()

@@ -2,6 +2,9 @@
 
     python -m tests.retrieval.index_worker ROOT ACTION [MARKER]
 
+Chroma is the test's: embedded under ROOT, or the server and database named by
+``GUICHET_CHROMA_URL`` and ``GUICHET_CHROMA_DATABASE``.
+
 ACTION is ``add-permis``, ``delete-passeport``, or ``crash-<stage>`` where stage is
 ``embedding``, ``between-batches`` or ``chroma-write``: the worker writes MARKER when it
 reaches that stage, then sleeps until the test kills it with SIGKILL.
@@ -9,6 +12,7 @@ reaches that stage, then sleeps until the test kills it with SIGKILL.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +30,12 @@ def _hang(marker: Path) -> None:
 
 
 def main(root: Path, action: str, marker: Path | None) -> None:
-    index = SearchIndex(root=root, embedder=Embedder())
+    index = SearchIndex(
+        root=root,
+        embedder=Embedder(),
+        chroma_url=os.environ.get("GUICHET_CHROMA_URL"),
+        chroma_database=os.environ.get("GUICHET_CHROMA_DATABASE"),
+    )
     if action == "add-permis":
         index.replace_document(
             corpus="c", document_id="permis", version=1, chunks=chunks_of("permis")

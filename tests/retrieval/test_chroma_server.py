@@ -1,68 +1,29 @@
-"""Client/server mode: the index talks to a Chroma server started here on 127.0.0.1."""
+"""Client/server mode: the index on a real `chroma run` server, instances kept apart."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from retrieval.embedding import Embedder
 from retrieval.index import SearchIndex
+from tests.chroma import ChromaServer
 from tests.retrieval.corpus import chunks_of
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def chroma_url(tmp_path: Path) -> Iterator[str]:
-    chroma = Path(sys.executable).parent / "chroma"
-    if not chroma.exists() and shutil.which("chroma") is None:
-        pytest.skip("the chroma command (from the chromadb package) is not installed")
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(chroma) if chroma.exists() else "chroma",
-            "run",
-            "--path",
-            str(tmp_path / "srv"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def _index(root: Path, embedder: Embedder, server: ChromaServer, database: str) -> SearchIndex:
+    return SearchIndex(
+        root=root, embedder=embedder, chroma_url=server.url, chroma_database=database
     )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("the Chroma server did not start")
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
-def test_index_on_a_chroma_server(tmp_path: Path, embedder: Embedder, chroma_url: str) -> None:
-    index = SearchIndex(root=tmp_path / "index", embedder=embedder, chroma_url=chroma_url)
+def test_index_on_a_chroma_server(
+    tmp_path: Path, embedder: Embedder, chroma_server: ChromaServer
+) -> None:
+    index = _index(tmp_path / "index", embedder, chroma_server, chroma_server.new_database())
     try:
         assert index.ping()
         index.replace_document(
@@ -80,3 +41,26 @@ def test_index_on_a_chroma_server(tmp_path: Path, embedder: Embedder, chroma_url
     finally:
         index.close()
     assert not (tmp_path / "index" / "chroma").exists()  # nothing embedded on disk
+
+
+def test_instances_sharing_a_server_do_not_see_each_other(
+    tmp_path: Path, embedder: Embedder, chroma_server: ChromaServer
+) -> None:
+    mairie = _index(tmp_path / "a", embedder, chroma_server, chroma_server.new_database())
+    prefecture = _index(tmp_path / "b", embedder, chroma_server, chroma_server.new_database())
+    try:
+        mairie.replace_document(
+            corpus="c", document_id="permis", version=1, chunks=chunks_of("permis")
+        )
+        prefecture.replace_document(
+            corpus="c", document_id="passeport", version=1, chunks=chunks_of("passeport")
+        )
+        permis = [c.chunk_id for c in chunks_of("permis")]
+        # Same corpus name on the same server: each instance has only its own vectors.
+        assert mairie.vectors.existing_ids("c", permis) == set(permis)
+        assert prefecture.vectors.existing_ids("c", permis) == set()
+        hits = prefecture.search(corpus="c", query="permis de conduire perdu", k=5)
+        assert {p.chunk.document_id for p in hits} == {"passeport"}
+    finally:
+        mairie.close()
+        prefecture.close()

@@ -14,12 +14,15 @@ import pytest
 from retrieval.index import SearchIndex
 from tests.retrieval.conftest import REPO_ROOT
 from tests.retrieval.corpus import chunks_of, many_chunks
+from tests.storage import Storage
 
 pytestmark = pytest.mark.slow
 
 
-def _worker(root: Path, action: str, marker: Path | None = None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "HF_HUB_OFFLINE": "1"}
+def _worker(
+    storage: Storage, root: Path, action: str, marker: Path | None = None
+) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **storage.env(), "PYTHONPATH": str(REPO_ROOT), "HF_HUB_OFFLINE": "1"}
     args = [sys.executable, "-m", "tests.retrieval.index_worker", str(root), action]
     if marker is not None:
         args.append(str(marker))
@@ -28,19 +31,21 @@ def _worker(root: Path, action: str, marker: Path | None = None) -> subprocess.P
     )
 
 
-def _run(root: Path, action: str) -> None:
-    process = _worker(root, action)
+def _run(storage: Storage, root: Path, action: str) -> None:
+    process = _worker(storage, root, action)
     output, _ = process.communicate(timeout=300)
     assert process.returncode == 0, output.decode(errors="replace")
 
 
 @pytest.mark.parametrize("stage", ["embedding", "between-batches", "chroma-write"])
-def test_writer_killed_mid_ingest(index: SearchIndex, tmp_path: Path, stage: str) -> None:
+def test_writer_killed_mid_ingest(
+    index: SearchIndex, storage: Storage, tmp_path: Path, stage: str
+) -> None:
     corpus = "c"
     old = many_chunks("guide", 1, 12)
     index.replace_document(corpus=corpus, document_id="guide", version=1, chunks=old)
     marker = tmp_path / "marker"
-    process = _worker(index.root, f"crash-{stage}", marker)
+    process = _worker(storage, index.root, f"crash-{stage}", marker)
     deadline = time.monotonic() + 300
     while not marker.exists():
         if process.poll() is not None:
@@ -65,17 +70,17 @@ def test_writer_killed_mid_ingest(index: SearchIndex, tmp_path: Path, stage: str
     assert {p.chunk.version for p in index.search(corpus=corpus, query="guide", k=5)} == {3}
 
 
-def test_writes_of_another_process_become_visible(index: SearchIndex) -> None:
+def test_writes_of_another_process_become_visible(index: SearchIndex, storage: Storage) -> None:
     index.replace_document(
         corpus="c", document_id="passeport", version=1, chunks=chunks_of("passeport")
     )
     assert index.search(corpus="c", query="permis de conduire perdu")[0].chunk.document_id == (
         "passeport"
     )
-    _run(index.root, "add-permis")
+    _run(storage, index.root, "add-permis")
     best = index.search(corpus="c", query="permis de conduire perdu", k=1)[0]
     assert best.chunk.document_id == "permis"
     assert best.lexical_rank == 1 and best.dense_rank == 1  # both sides see the new chunks
-    _run(index.root, "delete-passeport")
+    _run(storage, index.root, "delete-passeport")
     passages = index.search(corpus="c", query="passeport timbre fiscal", k=5)
     assert {p.chunk.document_id for p in passages} == {"permis"}

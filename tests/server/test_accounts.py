@@ -33,6 +33,7 @@ from tests.server.accounts_fixtures import (  # noqa: F401 - fixtures
     standard_corpora,
     token_for,
 )
+from tests.storage import settings_env
 
 
 def events(client: TestClient, event: str | None = None) -> list[AuditEvent]:
@@ -488,9 +489,8 @@ def test_cli_token_revoke_and_roles(
 ) -> None:
     standard_corpora(secure_client)
     add_user(secure_client, "agent", Role.agent, corpora=("mairie",))
-    monkeypatch.setenv("GUICHET_DATA_DIR", str(settings.data_dir))
-    if settings.database_url:
-        monkeypatch.setenv("GUICHET_DATABASE_URL", settings.database_url)
+    for name, value in settings_env(settings).items():
+        monkeypatch.setenv(name, value)
     users_app, corpus_app = typer.Typer(), typer.Typer()
     register(users_app=users_app, corpus_app=corpus_app)
     runner = CliRunner()

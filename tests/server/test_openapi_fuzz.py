@@ -31,6 +31,7 @@ from server.security import SecurityOptions
 from tests.conftest import make_settings
 from tests.fake_engine import FakeEngine
 from tests.server.accounts_fixtures import add_user, secure_app, standard_corpora, token_for
+from tests.storage import new_storage
 
 EXAMPLES = 12  # per operation and caller: the whole file stays well under two minutes
 
@@ -55,10 +56,8 @@ class Fuzz:
 def fuzz(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Fuzz]:
-    database_url = None
-    if request.config.getoption("--db") == "postgres":
-        database_url = request.getfixturevalue("postgres_server").create_database()
-    settings = make_settings(tmp_path_factory.mktemp("fuzz") / "data", database_url=database_url)
+    storage = new_storage(request)
+    settings = make_settings(tmp_path_factory.mktemp("fuzz") / "data", **storage.settings())
     engine = FakeEngine(reply=lambda body: "Une photo d'identité est demandée [1].")
     options = SecurityOptions(ask_per_minute=100_000, login_per_minute=100_000)
     app = secure_app(settings, engine, options)

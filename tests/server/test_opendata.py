@@ -31,6 +31,7 @@ from tests.conftest import make_settings
 from tests.fake_engine import FakeEngine
 from tests.helpers import add_corpus, add_document, state
 from tests.review.factory import CARTE, Person, ask, pending_review, person
+from tests.storage import Storage, new_storage, settings_env
 
 ASKED = "Quels documents faut-il fournir pour refaire une carte d'identité ?"
 PARAPHRASE = "Pour refaire ma carte d'identité, quels documents faut-il fournir ?"
@@ -41,11 +42,9 @@ LICENCE = "Licence Ouverte 2.0"
 
 
 @pytest.fixture
-def second_database_url(request: pytest.FixtureRequest) -> str | None:
-    """A database for the second instance (SQLite: its own data folder)."""
-    if request.config.getoption("--db") == "postgres":
-        return request.getfixturevalue("postgres_server").create_database()  # type: ignore[no-any-return]
-    return None
+def second_storage(request: pytest.FixtureRequest) -> Storage:
+    """Storage of the second instance, apart from the first's."""
+    return new_storage(request)
 
 
 @contextmanager
@@ -59,13 +58,6 @@ def running(settings: Settings, engine: FakeEngine) -> Iterator[TestClient]:
 def client(settings: Settings, fake_engine: FakeEngine) -> Iterator[TestClient]:
     with running(settings, fake_engine) as test_client:
         yield test_client
-
-
-def cli_env(settings: Settings) -> dict[str, str]:
-    env = {"GUICHET_DATA_DIR": str(settings.data_dir), "GUICHET_SECRET_KEY": "test-secret"}
-    if settings.database_url:
-        env["GUICHET_DATABASE_URL"] = settings.database_url
-    return env
 
 
 def approve_verified(client: TestClient, engine: FakeEngine, question: str) -> dict:
@@ -101,11 +93,11 @@ def source_instance(client: TestClient, engine: FakeEngine) -> None:
 
 
 def test_export_then_import_round_trips_with_provenance(
-    tmp_path: Path, database_url: str | None, second_database_url: str | None
+    tmp_path: Path, storage: Storage, second_storage: Storage
 ) -> None:
     engine = FakeEngine()
-    first = make_settings(tmp_path / "a", database_url=database_url)
-    second = make_settings(tmp_path / "b", database_url=second_database_url)
+    first = make_settings(tmp_path / "a", **storage.settings())
+    second = make_settings(tmp_path / "b", **second_storage.settings())
     export = tmp_path / "mairie.jsonl"
     sheet = tmp_path / "datasheet.md"
 
@@ -135,7 +127,7 @@ def test_export_then_import_round_trips_with_provenance(
             "--datasheet",
             str(sheet),
         ],
-        env=cli_env(first),
+        env=settings_env(first),
     )
     assert result.exit_code == 0, result.output
     lines = export.read_text(encoding="utf-8").splitlines()
@@ -160,7 +152,7 @@ def test_export_then_import_round_trips_with_provenance(
         add_corpus(client, "etat-civil", review="flagged", title="État civil")
         local_document = add_document(client, "etat-civil", "carte-identite.md", CARTE)
     result = runner.invoke(
-        import_app, ["verified", str(export), "--corpus", "etat-civil"], env=cli_env(second)
+        import_app, ["verified", str(export), "--corpus", "etat-civil"], env=settings_env(second)
     )
     assert result.exit_code == 0, result.output
 
@@ -190,7 +182,7 @@ def test_export_then_import_round_trips_with_provenance(
             assert export_verified(session=session, corpus=corpus, instance_url="x").records == []
 
     again = runner.invoke(
-        import_app, ["verified", str(export), "--corpus", "etat-civil"], env=cli_env(second)
+        import_app, ["verified", str(export), "--corpus", "etat-civil"], env=settings_env(second)
     )
     assert again.exit_code == 0
     with running(second, engine) as client, state(client).sessions() as session:
@@ -297,14 +289,14 @@ def test_nothing_is_published_without_the_owners_consent(
         with pytest.raises(OpenDataError):
             set_open_data(session=session, corpus=corpus, allowed=True)  # no licence
     result = CliRunner().invoke(
-        export_app, ["verified", "--corpus", "mairie"], env=cli_env(state(client).settings)
+        export_app, ["verified", "--corpus", "mairie"], env=settings_env(state(client).settings)
     )
     assert result.exit_code == 1
 
 
 def test_cli_allows_then_serves_the_datasheet(client: TestClient) -> None:
     add_corpus(client, "mairie", title="Mairie de Test")
-    env = cli_env(state(client).settings)
+    env = settings_env(state(client).settings)
     allowed = CliRunner().invoke(
         export_app, ["allow", "--corpus", "mairie", "--licence", "CC BY 4.0"], env=env
     )

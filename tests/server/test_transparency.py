@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -24,14 +25,15 @@ from server.transparency import energy_totals, review_overview
 from tests.conftest import make_settings
 from tests.fake_engine import FakeEngine
 from tests.helpers import add_corpus, add_document, state
+from tests.storage import Storage
 
 MODEL = "smollm2-135m-instruct-transparence"
 FR = Translator("fr")
 
 
 @pytest.fixture
-def settings(tmp_path, database_url) -> Settings:  # type: ignore[no-untyped-def]
-    return make_settings(tmp_path / "data", database_url=database_url, llm_model=MODEL)
+def settings(tmp_path: Path, storage: Storage) -> Settings:
+    return make_settings(tmp_path / "data", llm_model=MODEL, **storage.settings())
 
 
 @pytest.fixture

@@ -18,15 +18,17 @@ import pytest
 
 from server.settings import PROJECT_ROOT
 from tests.server.conftest_engine import free_port
+from tests.storage import Storage
 
 pytestmark = pytest.mark.slow
 GUICHET = [sys.executable, "-m", "server"]
 
 
-def _env(data: Path, port: int) -> dict[str, str]:
+def _env(data: Path, port: int, storage: Storage) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
     return {
         **env,
+        **storage.env(),
         "GUICHET_DATA_DIR": str(data),
         "GUICHET_PORT": str(port),
         "GUICHET_LLM_BASE_URL": "http://127.0.0.1:9/v1",
@@ -42,9 +44,9 @@ def _cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def test_two_workers_share_documents_answers_and_sessions(tmp_path: Path) -> None:
+def test_two_workers_share_documents_answers_and_sessions(tmp_path: Path, storage: Storage) -> None:
     port = free_port()
-    env = _env(tmp_path / "data", port)
+    env = _env(tmp_path / "data", port, storage)
     _cli(env, "corpus", "create", "mairie", "--kind", "procedures", "--review", "never")
     token = (
         _cli(env, "users", "add", "agent", "--role", "agent", "--corpus", "mairie", "--print-token")

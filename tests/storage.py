@@ -1,0 +1,47 @@
+"""Where an app instance under test keeps its state, as the run's options ask.
+
+``--db postgres`` gives each instance a fresh PostgreSQL database and ``--chroma server``
+a fresh database on one shared Chroma server; by default both live in the instance's data
+folder (SQLite, embedded Chroma). Settings and subprocess environments both come from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pytest
+
+from server.settings import Settings
+
+
+@dataclass(frozen=True)
+class Storage:
+    database_url: str | None = None
+    chroma_url: str | None = None
+    chroma_database: str | None = None
+
+    def settings(self) -> dict[str, str]:
+        """Settings overrides (only those that differ from the defaults)."""
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+    def env(self) -> dict[str, str]:
+        """The same as ``GUICHET_*`` environment variables, for `guichet` subprocesses."""
+        return {f"GUICHET_{name.upper()}": value for name, value in self.settings().items()}
+
+
+def new_storage(request: pytest.FixtureRequest) -> Storage:
+    """Fresh storage for one more app instance."""
+    database_url = chroma_url = chroma_database = None
+    if request.config.getoption("--db") == "postgres":
+        database_url = request.getfixturevalue("postgres_server").create_database()
+    if request.config.getoption("--chroma") == "server":
+        server = request.getfixturevalue("chroma_server")
+        chroma_url, chroma_database = server.url, server.new_database()
+    return Storage(database_url, chroma_url, chroma_database)
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment for a `guichet` command working on the same instance as ``settings``."""
+    env = {"GUICHET_DATA_DIR": str(settings.data_dir), "GUICHET_SECRET_KEY": "test-secret"}
+    stored = Storage(settings.database_url, settings.chroma_url, settings.chroma_database)
+    return {**env, **stored.env()}
