@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from server.i18n import Translator, negotiate
@@ -34,10 +34,46 @@ def error_body(request: Request, code: str, **values: object) -> dict[str, objec
     return {"error": {"code": code, "message": translator(request)(f"error.{code}", **values)}}
 
 
+def wants_page(request: Request) -> bool:
+    """A person's browser asking for a page (not the API, not an htmx fragment request)."""
+    path = request.url.path
+    if path.startswith(("/api/", "/static/")) or path in ("/openapi.json", "/healthz", "/readyz"):
+        return False
+    return "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers
+
+
+def error_page(request: Request, tr: Translator, *, status: int, message: str) -> HTMLResponse:
+    """The error as a whole page with a way home, or as a fragment for htmx to swap in."""
+    fragment = "hx-request" in request.headers
+    return request.app.state.templates.TemplateResponse(
+        request,
+        "_error.html" if fragment else "error.html",
+        {"t": tr, "lang": tr.language, "message": message, "status": status},
+        status_code=status,
+    )
+
+
+def _respond(
+    request: Request,
+    status: int,
+    code: str,
+    values: dict[str, object] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The error as a page for a person's browser, else as JSON for programs."""
+    values = values or {}
+    if wants_page(request) and "session" in request.scope:
+        tr = translator(request)
+        page = error_page(request, tr, status=status, message=tr(f"error.{code}", **values))
+        page.headers.update(headers or {})
+        return page
+    return JSONResponse(error_body(request, code, **values), status, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(request: Request, error: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(request, error.code, **error.values), error.status)
+    async def _api_error(request: Request, error: ApiError) -> Response:
+        return _respond(request, error.status, error.code, error.values)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -52,18 +88,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
         code = {
             404: "not_found",
             405: "method_not_allowed",
             401: "unauthenticated",
             403: "forbidden",
         }.get(error.status_code, "http_error")
-        return JSONResponse(
-            error_body(request, code), error.status_code, headers=getattr(error, "headers", None)
-        )
+        headers = getattr(error, "headers", None)
+        return _respond(request, error.status_code, code, headers=headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, error: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return JSONResponse(error_body(request, "internal"), 500)
+        return _respond(request, 500, "internal")

@@ -15,6 +15,7 @@ from review.models import Answer
 from server.answering import AskError, Caller
 from server.app_state import energy_rates, state_of
 from server.deps import CurrentUser, DbSession, SessionId, Tr
+from server.errors import error_page
 from server.i18n import LANGUAGES
 from server.permissions import Action, can
 from server.privacy import mask_personal_data
@@ -73,11 +74,11 @@ def _chat_input(
     chosen = get_corpus(session=session, name=corpus)
     if chosen is None or not can(session=session, user=user, action=Action.ask, corpus=chosen):
         message = tr("error.unknown_corpus", corpus=corpus)
-        return render(request, "_error.html", tr, status_code=404, message=message)
+        return error_page(request, tr, status=404, message=message)
     question = question.strip()
     if not question or len(question) > 2000:
         message = tr("error.question_length")
-        return render(request, "_error.html", tr, status_code=422, message=message)
+        return error_page(request, tr, status=422, message=message)
     title = chosen.title
     session.close()
     return title, question
@@ -112,7 +113,7 @@ async def chat_ask(
         )
     except AskError as error:
         message = tr(f"error.{error.code}", corpus=corpus)
-        return render(request, "_error.html", tr, status_code=404, message=message)
+        return error_page(request, tr, status=404, message=message)
     if "hx-request" not in request.headers:
         return RedirectResponse(f"/?corpus={corpus}#answer-{answer.id}", status_code=303)
     return HTMLResponse(_answer_html(request, tr, answer.id, checked[0]))
@@ -172,7 +173,7 @@ def chat_feedback(
     answer = _own_answer(session, user, sid, answer_id)
     if answer is None:
         message = tr("error.unknown_answer")
-        return render(request, "_error.html", tr, status_code=404, message=message)
+        return error_page(request, tr, status=404, message=message)
     masked = mask_personal_data(comment.strip()).text if comment.strip() else None
     record_feedback(session=session, answer=answer, helpful=helpful, comment=masked)
     session.commit()
@@ -191,7 +192,7 @@ def chat_human(
     answer = _own_answer(session, user, sid, answer_id)
     if answer is None:
         message = tr("error.unknown_answer")
-        return render(request, "_error.html", tr, status_code=404, message=message)
+        return error_page(request, tr, status=404, message=message)
     request_human(session=session, answer=answer)
     session.commit()
     corpus = session.get_one(Corpus, answer.corpus_id)
@@ -216,9 +217,7 @@ def chat_answer(
         and (user is not None or answer.conversation.session_id == sid)
     )
     if answer is None or not owner_ok:
-        return render(
-            request, "_error.html", tr, status_code=404, message=tr("error.unknown_answer")
-        )
+        return error_page(request, tr, status=404, message=tr("error.unknown_answer"))
     corpus = session.get_one(Corpus, answer.corpus_id)
     return render(
         request,

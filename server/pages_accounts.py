@@ -43,7 +43,7 @@ from server.api_accounts import (
 )
 from server.app_state import state_of
 from server.deps import CurrentUser, DbSession, Tr
-from server.errors import ApiError
+from server.errors import ApiError, error_page
 from server.i18n import Translator
 from server.permissions import Action, can, require_admin
 from server.ratelimit import hit
@@ -91,13 +91,8 @@ def html_errors(endpoint: F) -> F:
             tr = Translator(kwargs["tr"].language)
             if error.status == 401:
                 return _login_page(request, tr, 401)
-            return render(
-                request,
-                "error.html",
-                tr,
-                status_code=error.status,
-                message=tr(f"error.{error.code}", **error.values),
-            )
+            message = tr(f"error.{error.code}", **error.values)
+            return error_page(request, tr, status=error.status, message=message)
 
     return wrapper  # type: ignore[return-value]
 

@@ -14,7 +14,7 @@ from corpora.uploads import list_documents
 from server import documents as service
 from server.app_state import state_of
 from server.deps import CurrentUser, DbSession, Tr
-from server.errors import ApiError
+from server.errors import ApiError, error_page
 from server.pages import render
 from server.permissions import Action, can
 from server.schemas_accounts import RowId
@@ -25,12 +25,8 @@ router = APIRouter(include_in_schema=False)
 def _denied(request: Request, tr: Tr, error: ApiError) -> Response:
     if error.status == 401:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    return render(
-        request,
-        "_error.html",
-        tr,
-        status_code=error.status,
-        message=tr(f"error.{error.code}", **error.values),
+    return error_page(
+        request, tr, status=error.status, message=tr(f"error.{error.code}", **error.values)
     )
 
 
@@ -133,9 +129,7 @@ def document_page(
         or document.deleted_at is not None
         or not can(session=session, user=user, action=Action.read_documents, corpus=document.corpus)
     ):
-        return render(
-            request, "_error.html", tr, status_code=404, message=tr("error.unknown_document")
-        )
+        return error_page(request, tr, status=404, message=tr("error.unknown_document"))
     chunks = state_of(request).index.document_chunks(
         corpus=document.corpus.name, document_id=str(document.id)
     )

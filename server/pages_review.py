@@ -16,7 +16,7 @@ from review.policy import Reason
 from server.accounts import User
 from server.app_state import state_of
 from server.deps import CurrentUser, DbSession, SessionId, Tr
-from server.errors import ApiError
+from server.errors import ApiError, error_page
 from server.i18n import Translator
 from server.pages import render
 from server.views import answer_out
@@ -256,9 +256,7 @@ def my_question(
         and (user is not None or answer.conversation.session_id == sid)
     )
     if answer is None or not owner_ok:
-        return render(
-            request, "_error.html", tr, status_code=404, message=tr("error.unknown_answer")
-        )
+        return error_page(request, tr, status=404, message=tr("error.unknown_answer"))
     return render(
         request,
         "_review_my_question.html",

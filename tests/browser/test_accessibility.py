@@ -173,3 +173,19 @@ def test_transparency_page_when_present(
     if response.status == 404:
         pytest.skip("no /transparence page in this app yet")
     check(page, "01-transparency")
+
+
+def test_unknown_address_gets_a_page_with_a_way_home(
+    live_server: LiveServer, new_context: Callable[..., BrowserContext], check: PageCheck
+) -> None:
+    page = new_context().new_page()
+    response = page.goto("/demarches/inconnue")
+    assert response is not None and response.status == 404
+    expect(page.locator("h1")).to_have_text("Impossible d'aller plus loin")
+    expect(page.get_by_role("alert")).to_have_text("Cette adresse n'existe pas.")
+    tab_to(page, 'main a[href="/"]')
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/")
+    page.goto("/demarches/inconnue")
+    check(page, "23-not-found")
