@@ -74,7 +74,7 @@ def _settings() -> Settings:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[bold red]Erreur :[/] {message}")
+    console.print(f"[bold red]{tr('cli.error')} :[/] {message}")
     return typer.Exit(code)
 
 
@@ -248,7 +248,7 @@ def corpus_create(
             )
         except CorpusError as error:
             raise _fail(tr(f"error.{error.code}", **error.details)) from error
-    out.print(f"Recueil « {name} » créé.")
+    out.print(tr("cli.corpus_created", name=name))
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -261,7 +261,7 @@ def _files(paths: list[Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
         else:
-            raise _fail(f"{path} : fichier introuvable.")
+            raise _fail(tr("cli.file_missing", path=path))
     return found
 
 
@@ -338,7 +338,7 @@ def ingest(
     settings = _settings()
     files = _files(paths)
     failures = ingest_files(settings, corpus, files, _index(settings))
-    out.print(f"{len(files) - failures} document(s) indexé(s), {failures} échec(s).")
+    out.print(tr("cli.ingested", done=len(files) - failures, failed=failures))
     if failures:
         raise typer.Exit(2)
 
@@ -361,7 +361,7 @@ def demo() -> None:
                     review_policy=spec.review,
                 )
         ingest_files(settings, spec.name, _files([spec.folder]), index)
-    out.print("Recueils de démonstration prêts.")
+    out.print(tr("cli.demo_ready"))
 
 
 # -- accounts -------------------------------------------------------------------------
@@ -398,7 +398,7 @@ def users_add(
                 role="student" if role == Role.student else "owner",
             )
         token = issue_token(session=session, user=user, label="cli") if print_token else None
-    console.print(f"Compte « {name} » ({role.value}) créé.")
+    console.print(tr("cli.user_created", name=name, role=role.value))
     if token:
         print(token)
 
@@ -412,12 +412,12 @@ def db_upgrade() -> None:
     settings = _settings()
     with _database(settings):
         pass
-    out.print("Base de données à jour.")
+    out.print(tr("cli.database_ready"))
 
 
 def _dataset(dataset: Path) -> Path:
     if not (dataset / "questions.jsonl").is_file() or not (dataset / "documents").is_dir():
-        raise _fail(f"{dataset} : jeu de données introuvable (documents/ et questions.jsonl).")
+        raise _fail(tr("cli.dataset_missing", path=dataset))
     return dataset
 
 

@@ -11,11 +11,7 @@ import time
 import uuid
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.postgres import free_port
 
 
 def chroma_command() -> str | None:
@@ -32,7 +28,7 @@ class ChromaServer:
         if command is None:
             raise RuntimeError("the chroma command is missing (make install installs chromadb)")
         self.command = command
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="guichet-chroma-"))
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -34,7 +34,7 @@ class PostgresServer:
         if bin_dir is None:
             raise RuntimeError("PostgreSQL is not installed (make system-deps installs it)")
         self.bin = bin_dir
-        self.port = _free_port()
+        self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="guichet-pg-"))
         self._as_postgres = os.geteuid() == 0
         if self._as_postgres:
