@@ -63,6 +63,10 @@ def is_open_data(*, session: Session, corpus: Corpus) -> bool:
     return corpus.id in open_data_corpora(session=session)
 
 
+# Licences offered on the owners' page; any other text is accepted too.
+SUGGESTED_LICENCES = ("Licence Ouverte 2.0", "CC BY 4.0", "CC BY-SA 4.0")
+
+
 def set_open_data(
     *, session: Session, corpus: Corpus, allowed: bool, licence: str | None = None
 ) -> None:

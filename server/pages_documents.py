@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, File, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from corpora.models import Document
+from corpora.models import Corpus, Document
 from corpora.repository import list_corpora
 from corpora.uploads import list_documents
 from server import documents as service
 from server.app_state import state_of
 from server.deps import CurrentUser, DbSession, Tr
 from server.errors import ApiError, error_page
+from server.opendata import SUGGESTED_LICENCES, OpenDataError, is_open_data, set_open_data
 from server.pages import render
 from server.permissions import Action, can
 from server.schemas_accounts import RowId
@@ -51,19 +52,74 @@ def documents_page(
         corpus = service.managed_corpus(session, user, name)
     except ApiError as error:
         return _denied(request, tr, error)
+    if "hx-request" in request.headers:
+        documents = [
+            service.document_out(d, tr) for d in list_documents(session=session, corpus=corpus)
+        ]
+        return render(
+            request,
+            "_documents_table.html",
+            tr,
+            corpus=corpus,
+            documents=documents,
+            busy=service.busy(documents),
+        )
+    return _whole_page(request, session, tr, corpus)
+
+
+def _whole_page(
+    request: Request,
+    session: DbSession,
+    tr: Tr,
+    corpus: Corpus,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The upload form, the documents and the open-data choice of one corpus."""
     documents = [
         service.document_out(d, tr) for d in list_documents(session=session, corpus=corpus)
     ]
-    template = "_documents_table.html" if "hx-request" in request.headers else "documents.html"
     return render(
         request,
-        template,
+        "documents.html",
         tr,
+        status_code=status_code,
         corpus=corpus,
         documents=documents,
         busy=service.busy(documents),
         max_mb=state_of(request).settings.max_upload_mb,
+        open_data=is_open_data(session=session, corpus=corpus),
+        licences=SUGGESTED_LICENCES,
+        errors=errors or {},
     )
+
+
+@router.post("/corpora/{name}/open-data", response_class=HTMLResponse)
+def open_data_choice(
+    name: str,
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    tr: Tr,
+    licence: Annotated[str, Form(max_length=200)] = "",
+    publish: Annotated[bool, Form()] = False,
+) -> Response:
+    """The owners decide whether the corpus's verified answers are published, and under what."""
+    try:
+        corpus = service.managed_corpus(session, user, name)
+    except ApiError as error:
+        return _denied(request, tr, error)
+    try:
+        set_open_data(session=session, corpus=corpus, allowed=publish, licence=licence)
+    except OpenDataError as error:
+        session.rollback()
+        message = tr(f"documents.open_data_{error.code}")
+        return _whole_page(
+            request, session, tr, corpus, errors={"licence": message}, status_code=422
+        )
+    session.commit()
+    return RedirectResponse(f"/corpora/{name}/documents#open-data-title", status_code=303)
 
 
 @router.post("/corpora/{name}/documents", response_class=HTMLResponse)

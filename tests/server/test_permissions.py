@@ -413,6 +413,13 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             path="/corpora/mairie/documents",
         )
     ],
+    ("POST", "/corpora/{name}/open-data"): [
+        Case(
+            {**signed_in(403, nobody=303), "agent": 303, "admin": 303},
+            path="/corpora/mairie/open-data",
+            data={"licence": "Licence Ouverte 2.0"},  # not published: export routes stay 404
+        )
+    ],
     ("POST", "/corpora/{name}/documents"): [
         Case(
             {**signed_in(403, nobody=303), "agent": 303, "admin": 303},
