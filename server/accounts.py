@@ -261,3 +261,124 @@ def set_role(*, user: User, role: Role) -> None:
 
 def set_active(*, user: User, active: bool) -> None:
     user.active = active
+
+
+# -- the same actions as the interfaces perform them: done and written to the audit log ------
+
+
+def create_user_recorded(
+    *, session: Session, name: str, role: Role, password: str | None = None, by: audit.Actor
+) -> User:
+    user = create_user(session=session, name=name, role=role, password=password)
+    audit.record_action(
+        session=session,
+        event=audit.Event.user_created,
+        by=by,
+        subject_id=user.id,
+        role=user.role.value,
+    )
+    return user
+
+
+def issue_token_recorded(
+    *,
+    session: Session,
+    user: User,
+    days: int | None,
+    corpora: list[str] | None,
+    label: str,
+    by: audit.Actor,
+) -> tuple[str, ApiToken]:
+    """:func:`issue_token_row`, logged with its lifetime and corpora (never the token)."""
+    token, row = issue_token_row(
+        session=session, user=user, days=days, corpora=corpora, label=label
+    )
+    audit.record_action(
+        session=session,
+        event=audit.Event.token_created,
+        by=by,
+        subject_id=user.id,
+        token_id=row.id,
+        days=days,
+        corpora=corpora,
+    )
+    return token, row
+
+
+def revoke_token_recorded(
+    *, session: Session, user: User, token_id: int, by: audit.Actor
+) -> ApiToken:
+    """:func:`revoke_token`, logged each time it is asked for (even when already revoked)."""
+    row = revoke_token(session=session, user=user, token_id=token_id)
+    audit.record_action(
+        session=session,
+        event=audit.Event.token_revoked,
+        by=by,
+        subject_id=user.id,
+        token_id=row.id,
+    )
+    return row
+
+
+def change_password_recorded(
+    *, session: Session, user: User, current: str, new: str, by: audit.Actor
+) -> None:
+    """:func:`change_password`, logged only when the current password was right."""
+    change_password(user=user, current=current, new=new)
+    audit.record_action(
+        session=session, event=audit.Event.password_changed, by=by, subject_id=user.id
+    )
+
+
+def set_password_recorded(*, session: Session, user: User, password: str, by: audit.Actor) -> None:
+    """:func:`set_password` (no current password asked: the shell), logged."""
+    set_password(user=user, password=password)
+    audit.record_action(
+        session=session, event=audit.Event.password_changed, by=by, subject_id=user.id
+    )
+
+
+def set_role_recorded(*, session: Session, user: User, role: Role, by: audit.Actor) -> Role:
+    """Give ``user`` a role, logged with the one it replaces (returned), even if the same."""
+    previous = user.role
+    set_role(user=user, role=role)
+    audit.record_action(
+        session=session,
+        event=audit.Event.role_changed,
+        by=by,
+        subject_id=user.id,
+        from_role=previous.value,
+        to_role=role.value,
+    )
+    return previous
+
+
+def set_active_recorded(*, session: Session, user: User, active: bool, by: audit.Actor) -> None:
+    """Activate or deactivate ``user``, logged even if it already was."""
+    set_active(user=user, active=active)
+    audit.record_action(
+        session=session,
+        event=audit.Event.user_activated if active else audit.Event.user_deactivated,
+        by=by,
+        subject_id=user.id,
+    )
+
+
+def update_user_recorded(
+    *,
+    session: Session,
+    user: User,
+    role: Role | None,
+    active: bool | None,
+    by: audit.Actor,
+) -> None:
+    """An admin's change of role or state (API and pages); only what changes is logged.
+
+    An admin may not change their own role nor deactivate themself (``cannot_change_self``).
+    """
+    if user.id == by.id and ((role is not None and role != user.role) or active is False):
+        raise AccountError("cannot_change_self")
+    if role is not None and role != user.role:
+        set_role_recorded(session=session, user=user, role=role, by=by)
+    if active is not None and active != user.active:
+        set_active_recorded(session=session, user=user, active=active, by=by)

@@ -8,23 +8,9 @@ from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from corpora.models import Corpus, CorpusKind, ReviewPolicy
-from corpora.repository import CorpusError, corpora_of, create_corpus, get_corpus
-from server import audit, courses
-from server.accounts import (
-    AccountError,
-    ApiToken,
-    Role,
-    User,
-    change_password,
-    create_user,
-    get_user,
-    issue_token_row,
-    list_users,
-    revoke_token,
-    set_active,
-    set_role,
-    tokens_of,
-)
+from corpora.repository import CorpusError, corpora_of, get_corpus
+from server import accounts, audit, courses
+from server.accounts import AccountError, ApiToken, Role, User, get_user, list_users, tokens_of
 from server.deps import AdminUser, DbSession, SignedInUser
 from server.errors import ApiError
 from server.permissions import Action, can, require
@@ -85,6 +71,11 @@ def source(request: Request) -> str:
     return address_hash(request.app, request.scope)
 
 
+def actor(request: Request, user: User, via: str = "api") -> audit.Actor:
+    """``user`` acting through this request (the pages pass ``via="web"``)."""
+    return audit.Actor(id=user.id, via=via, source=source(request))
+
+
 def corpus_or_404(session: Session, name: str) -> Corpus:
     corpus = get_corpus(session=session, name=name)
     if corpus is None:
@@ -138,17 +129,15 @@ def password(
 ) -> Response:
     """Change one's password (the current one is required); other sessions are signed out."""
     try:
-        change_password(user=user, current=body.current_password, new=body.new_password)
+        accounts.change_password_recorded(
+            session=session,
+            user=user,
+            current=body.current_password,
+            new=body.new_password,
+            by=actor(request, user),
+        )
     except AccountError as error:
         raise account_error(error) from error
-    audit.record(
-        session=session,
-        event=audit.Event.password_changed,
-        actor_id=user.id,
-        subject_id=user.id,
-        source=source(request),
-        via="api",
-    )
     if request.session.get("user_id") == user.id:
         refresh_session(request, user)
     return Response(status_code=204)
@@ -187,19 +176,13 @@ def create_token(
 ) -> TokenCreatedOut:
     """Create an API token; the response is the only time it is shown."""
     corpora = allowed_token_corpora(session, user, body.corpora)
-    token, row = issue_token_row(
-        session=session, user=user, days=body.days, corpora=corpora, label=body.label
-    )
-    audit.record(
+    token, row = accounts.issue_token_recorded(
         session=session,
-        event=audit.Event.token_created,
-        actor_id=user.id,
-        subject_id=user.id,
-        token_id=row.id,
-        source=source(request),
+        user=user,
         days=body.days,
         corpora=corpora,
-        via="api",
+        label=body.label,
+        by=actor(request, user),
     )
     return TokenCreatedOut(token=token, **token_out(row))
 
@@ -216,18 +199,11 @@ def delete_token(
 ) -> Response:
     """Revoke one of one's tokens; it stops working at once."""
     try:
-        row = revoke_token(session=session, user=user, token_id=token_id)
+        accounts.revoke_token_recorded(
+            session=session, user=user, token_id=token_id, by=actor(request, user)
+        )
     except AccountError as error:
         raise account_error(error) from error
-    audit.record(
-        session=session,
-        event=audit.Event.token_revoked,
-        actor_id=user.id,
-        subject_id=user.id,
-        token_id=row.id,
-        source=source(request),
-        via="api",
-    )
     return Response(status_code=204)
 
 
@@ -238,19 +214,29 @@ def delete_token(
 def join(body: JoinIn, request: Request, session: DbSession, user: SignedInUser) -> JoinedOut:
     """A student joins a course with the code its teacher gave."""
     try:
-        corpus = courses.join_with_code(session=session, user=user, code=body.code)
+        corpus = courses.join_with_code_recorded(
+            session=session, user=user, code=body.code, by=actor(request, user)
+        )
     except AccountError as error:
         raise account_error(error) from error
-    audit.record(
-        session=session,
-        event=audit.Event.course_joined,
-        actor_id=user.id,
-        subject_id=user.id,
-        corpus=corpus.name,
-        source=source(request),
-        via="api",
-    )
     return JoinedOut(corpus=corpus.name, title=corpus.title)
+
+
+def _add_member(
+    session: Session,
+    corpus: Corpus,
+    user: User,
+    membership: courses.Membership,
+    by: audit.Actor,
+) -> MemberOut:
+    """Add ``user`` to ``corpus`` (API errors for the rules it breaks); the new member."""
+    try:
+        courses.add_member_recorded(
+            session=session, corpus=corpus, user=user, membership=membership, by=by
+        )
+    except AccountError as error:
+        raise account_error(error) from error
+    return MemberOut(user_id=user.id, name=user.name, role=user.role.value, membership=membership)
 
 
 def managed_course(session: Session, user: User, name: str) -> Corpus:
@@ -285,14 +271,8 @@ def invitation(corpus: str, session: DbSession, user: SignedInUser) -> Invitatio
 def rotate(corpus: str, request: Request, session: DbSession, user: SignedInUser) -> InvitationOut:
     """Create or replace the course's invitation code; the old one stops working."""
     course = managed_course(session, user, corpus)
-    current = courses.rotate_invitation(session=session, corpus=course, by=user)
-    audit.record(
-        session=session,
-        event=audit.Event.invitation_rotated,
-        actor_id=user.id,
-        corpus=course.name,
-        source=source(request),
-        via="api",
+    current = courses.rotate_invitation_recorded(
+        session=session, corpus=course, by=actor(request, user)
     )
     return InvitationOut(corpus=course.name, code=current.code, created_at=current.created_at)
 
@@ -307,15 +287,7 @@ def rotate(corpus: str, request: Request, session: DbSession, user: SignedInUser
 def disable(corpus: str, request: Request, session: DbSession, user: SignedInUser) -> Response:
     """Stop accepting new students with a code."""
     course = managed_course(session, user, corpus)
-    if courses.disable_invitation(session=session, corpus=course):
-        audit.record(
-            session=session,
-            event=audit.Event.invitation_disabled,
-            actor_id=user.id,
-            corpus=course.name,
-            source=source(request),
-            via="api",
-        )
+    courses.disable_invitation_recorded(session=session, corpus=course, by=actor(request, user))
     return Response(status_code=204)
 
 
@@ -351,26 +323,7 @@ def add_student(
     student = get_user(session=session, name=body.name)
     if student is None:
         raise ApiError(404, "unknown_user")
-    try:
-        courses.add_student(session=session, corpus=course, student=student)
-    except AccountError as error:
-        raise account_error(error) from error
-    audit.record(
-        session=session,
-        event=audit.Event.member_added,
-        actor_id=user.id,
-        subject_id=student.id,
-        corpus=course.name,
-        source=source(request),
-        membership="student",
-        via="api",
-    )
-    return MemberOut(
-        user_id=student.id,
-        name=student.name,
-        role=student.role.value,
-        membership="student",
-    )
+    return _add_member(session, course, student, "student", by=actor(request, user))
 
 
 @router.delete(
@@ -390,9 +343,7 @@ def remove_student(
         corpus=course,
         user_id=user_id,
         membership="student",
-        actor_id=user.id,
-        source=source(request),
-        via="api",
+        by=actor(request, user),
     ):
         raise ApiError(404, "unknown_member")
     return Response(status_code=204)
@@ -427,59 +378,16 @@ def users(session: DbSession, admin: AdminUser) -> UsersOut:
 def add_user(body: UserIn, request: Request, session: DbSession, admin: AdminUser) -> UserOut:
     """Create an account (without a password, it can only be used through tokens)."""
     try:
-        user = create_user(
-            session=session, name=body.name, role=Role(body.role), password=body.password
+        user = accounts.create_user_recorded(
+            session=session,
+            name=body.name,
+            role=Role(body.role),
+            password=body.password,
+            by=actor(request, admin),
         )
     except AccountError as error:
         raise account_error(error) from error
-    audit.record(
-        session=session,
-        event=audit.Event.user_created,
-        actor_id=admin.id,
-        subject_id=user.id,
-        source=source(request),
-        role=body.role,
-        via="api",
-    )
     return user_out(user)
-
-
-def apply_user_patch(
-    *,
-    session: Session,
-    admin: User,
-    user: User,
-    role: Role | None,
-    active: bool | None,
-    source: str | None,
-    via: str,
-) -> None:
-    """Change an account's role or state, with its audit lines (API and pages share it)."""
-    if user.id == admin.id and ((role is not None and role != user.role) or active is False):
-        raise ApiError(400, "cannot_change_self")
-    if role is not None and role != user.role:
-        previous = user.role
-        set_role(user=user, role=role)
-        audit.record(
-            session=session,
-            event=audit.Event.role_changed,
-            actor_id=admin.id,
-            subject_id=user.id,
-            source=source,
-            from_role=previous.value,
-            to_role=role.value,
-            via=via,
-        )
-    if active is not None and active != user.active:
-        set_active(user=user, active=active)
-        audit.record(
-            session=session,
-            event=audit.Event.user_activated if active else audit.Event.user_deactivated,
-            actor_id=admin.id,
-            subject_id=user.id,
-            source=source,
-            via=via,
-        )
 
 
 @router.patch(
@@ -495,15 +403,16 @@ def patch_user(
     user = session.get(User, user_id)
     if user is None:
         raise ApiError(404, "unknown_user")
-    apply_user_patch(
-        session=session,
-        admin=admin,
-        user=user,
-        role=Role(body.role) if body.role else None,
-        active=body.active,
-        source=source(request),
-        via="api",
-    )
+    try:
+        accounts.update_user_recorded(
+            session=session,
+            user=user,
+            role=Role(body.role) if body.role else None,
+            active=body.active,
+            by=actor(request, admin),
+        )
+    except AccountError as error:
+        raise account_error(error) from error
     return user_out(user)
 
 
@@ -519,23 +428,16 @@ def add_corpus(
 ) -> CreatedCorpusOut:
     """Create a corpus; then give it owners."""
     try:
-        corpus = create_corpus(
+        corpus = courses.create_corpus_recorded(
             session=session,
             name=body.name,
             title=body.title,
             kind=CorpusKind(body.kind),
             review_policy=ReviewPolicy(body.review_policy),
+            by=actor(request, admin),
         )
     except CorpusError as error:
         raise ApiError(400, error.code, **error.details) from error
-    audit.record(
-        session=session,
-        event=audit.Event.corpus_created,
-        actor_id=admin.id,
-        corpus=corpus.name,
-        source=source(request),
-        via="api",
-    )
     return CreatedCorpusOut(
         name=corpus.name, title=corpus.title, kind=body.kind, review_policy=body.review_policy
     )
@@ -571,26 +473,7 @@ def put_owner(
     user = session.get(User, user_id)
     if user is None:
         raise ApiError(404, "unknown_user")
-    try:
-        courses.add_owner(session=session, corpus=target, user=user)
-    except AccountError as error:
-        raise account_error(error) from error
-    audit.record(
-        session=session,
-        event=audit.Event.member_added,
-        actor_id=admin.id,
-        subject_id=user.id,
-        corpus=target.name,
-        source=source(request),
-        membership="owner",
-        via="api",
-    )
-    return MemberOut(
-        user_id=user.id,
-        name=user.name,
-        role=user.role.value,
-        membership="owner",
-    )
+    return _add_member(session, target, user, "owner", by=actor(request, admin))
 
 
 @router.delete(
@@ -610,9 +493,7 @@ def delete_owner(
         corpus=target,
         user_id=user_id,
         membership="owner",
-        actor_id=admin.id,
-        source=source(request),
-        via="api",
+        by=actor(request, admin),
     ):
         raise ApiError(404, "unknown_member")
     return Response(status_code=204)

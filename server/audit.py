@@ -13,6 +13,7 @@ import enum
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -69,6 +70,20 @@ class AuditEvent(Base):
 _DETAIL_KEYS = {"role", "from_role", "to_role", "membership", "name", "days", "corpora", "via"}
 
 
+@dataclass(frozen=True, kw_only=True)
+class Actor:
+    """Who does an audited action, and from where.
+
+    ``id`` is None from the shell (whoever may run the command on the server);
+    ``via`` names the interface: ``api``, ``web`` or ``cli``;
+    ``source`` is the hashed address (:func:`hash_address`), None from the shell.
+    """
+
+    id: int | None
+    via: str
+    source: str | None = None
+
+
 def hash_address(address: str | None, key: bytes) -> str | None:
     """A keyed, truncated hash of a client address: comparable, not reversible."""
     if not address:
@@ -101,6 +116,30 @@ def record(
     session.flush()
     log.info("audit %s actor=%s subject=%s corpus=%s", event.value, actor_id, subject_id, corpus)
     return row
+
+
+def record_action(
+    *,
+    session: Session,
+    event: Event,
+    by: Actor,
+    subject_id: int | None = None,
+    corpus: str | None = None,
+    token_id: int | None = None,
+    **detail: Any,
+) -> AuditEvent:
+    """:func:`record` what ``by`` did, with its id, address and interface."""
+    return record(
+        session=session,
+        event=event,
+        actor_id=by.id,
+        subject_id=subject_id,
+        corpus=corpus,
+        token_id=token_id,
+        source=by.source,
+        **detail,
+        via=by.via,
+    )
 
 
 def recent(*, session: Session, limit: int = 100, event: str | None = None) -> list[AuditEvent]:

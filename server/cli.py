@@ -25,11 +25,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from corpora.db import make_engine, make_session_factory, transaction
 from corpora.models import CorpusKind, ReviewPolicy
-from corpora.repository import CorpusError, add_member, create_corpus, get_corpus
+from corpora.repository import CorpusError, create_corpus, get_corpus
 from corpora.uploads import Index, Ingestor, UploadError, accept_upload
-from server.accounts import AccountError, Role, create_user, issue_token
+from server.accounts import AccountError, Role, create_user_recorded, issue_token_recorded
+from server.cli_accounts import SHELL
 from server.cli_accounts import register as register_account_commands
 from server.cli_opendata import export_app, import_app
+from server.courses import add_member_recorded, create_corpus_recorded
 from server.database import upgrade
 from server.engine import EmbeddedEngine, EngineError, packaged_gguf_path, prepare_model
 from server.i18n import Translator, negotiate
@@ -243,8 +245,13 @@ def corpus_create(
     settings = _settings()
     with _database(settings) as sessions, transaction(sessions) as session:
         try:
-            create_corpus(
-                session=session, name=name, title=title or name, kind=kind, review_policy=review
+            create_corpus_recorded(
+                session=session,
+                name=name,
+                title=title or name,
+                kind=kind,
+                review_policy=review,
+                by=SHELL,
             )
         except CorpusError as error:
             raise _fail(tr(f"error.{error.code}", **error.details)) from error
@@ -384,20 +391,27 @@ def users_add(
     settings = _settings()
     with _database(settings) as sessions, transaction(sessions) as session:
         try:
-            user = create_user(session=session, name=name, role=role, password=password)
+            user = create_user_recorded(
+                session=session, name=name, role=role, password=password, by=SHELL
+            )
+            for corpus_name in corpus or []:
+                target = get_corpus(session=session, name=corpus_name)
+                if target is None:
+                    raise _fail(tr("error.unknown_corpus", corpus=corpus_name))
+                add_member_recorded(
+                    session=session,
+                    corpus=target,
+                    user=user,
+                    membership="student" if role == Role.student else "owner",
+                    by=SHELL,
+                )
         except AccountError as error:
             raise _fail(tr(f"error.{error.code}")) from error
-        for corpus_name in corpus or []:
-            target = get_corpus(session=session, name=corpus_name)
-            if target is None:
-                raise _fail(tr("error.unknown_corpus", corpus=corpus_name))
-            add_member(
-                session=session,
-                corpus=target,
-                user_id=user.id,
-                role="student" if role == Role.student else "owner",
+        token = None
+        if print_token:
+            token, _ = issue_token_recorded(
+                session=session, user=user, days=365, corpora=None, label="cli", by=SHELL
             )
-        token = issue_token(session=session, user=user, label="cli") if print_token else None
     console.print(tr("cli.user_created", name=name, role=role.value))
     if token:
         print(token)

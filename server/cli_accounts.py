@@ -1,8 +1,9 @@
 """`guichet users ...` and `guichet corpus add-owner ...`: accounts and rights from the shell.
 
 Mounted by server/cli.py with ``register(users_app=users_app, corpus_app=corpus_app)``.
-Every change is written to the audit log with ``via="cli"`` (no actor: the shell user
-is whoever may run the command on the server).
+Every change goes through a ``*_recorded`` service as :data:`SHELL`, so it is written to
+the audit log with ``via="cli"`` and no actor (the shell user is whoever may run the
+command on the server).
 """
 
 from __future__ import annotations
@@ -20,20 +21,8 @@ from sqlalchemy.orm import Session
 from corpora.db import make_engine, make_session_factory, transaction
 from corpora.models import Corpus
 from corpora.repository import get_corpus
-from server import audit, courses
-from server.accounts import (
-    AccountError,
-    Role,
-    User,
-    get_user,
-    issue_token_row,
-    list_users,
-    revoke_token,
-    set_active,
-    set_password,
-    set_role,
-    tokens_of,
-)
+from server import accounts, audit, courses
+from server.accounts import AccountError, Role, User, get_user, list_users, tokens_of
 from server.database import upgrade
 from server.i18n import Translator, negotiate
 from server.settings import Settings
@@ -41,6 +30,7 @@ from server.settings import Settings
 console = Console(stderr=True)
 out = Console()
 tr = Translator(negotiate(os.environ.get("LANG", "fr")[:2]))
+SHELL = audit.Actor(id=None, via="cli")
 
 
 @contextmanager
@@ -88,17 +78,13 @@ def users_token(
         user = _user(session, name)
         for corpus_name in corpus or []:
             _corpus(session, corpus_name)
-        token, row = issue_token_row(
-            session=session, user=user, days=days or None, corpora=corpus or None, label=label
-        )
-        audit.record(
+        token, row = accounts.issue_token_recorded(
             session=session,
-            event=audit.Event.token_created,
-            subject_id=user.id,
-            token_id=row.id,
+            user=user,
             days=days or None,
             corpora=corpus or None,
-            via="cli",
+            label=label,
+            by=SHELL,
         )
         expires = row.expires_at.strftime("%Y-%m-%d") if row.expires_at else "∞"
     console.print(tr("cli.token_created", name=name, id=row.id, expires=expires))
@@ -123,16 +109,9 @@ def users_revoke_token(
         for one in ids:
             assert one is not None
             try:
-                revoke_token(session=session, user=user, token_id=one)
+                accounts.revoke_token_recorded(session=session, user=user, token_id=one, by=SHELL)
             except AccountError as error:
                 raise _fail(error.code) from error
-            audit.record(
-                session=session,
-                event=audit.Event.token_revoked,
-                subject_id=user.id,
-                token_id=one,
-                via="cli",
-            )
     out.print(tr("cli.tokens_revoked", count=len(ids)))
 
 
@@ -157,16 +136,8 @@ def users_set_role(
 ) -> None:
     """Change le rôle d'un compte (ses jetons existants cessent de fonctionner)."""
     with _session() as session:
-        user = _user(session, name)
-        previous = user.role
-        set_role(user=user, role=role)
-        audit.record(
-            session=session,
-            event=audit.Event.role_changed,
-            subject_id=user.id,
-            from_role=previous.value,
-            to_role=role.value,
-            via="cli",
+        previous = accounts.set_role_recorded(
+            session=session, user=_user(session, name), role=role, by=SHELL
         )
     out.print(f"{name} : {previous.value} → {role.value}")
 
@@ -174,13 +145,7 @@ def users_set_role(
 def _set_active(name: str, active: bool) -> None:
     with _session() as session:
         user = _user(session, name)
-        set_active(user=user, active=active)
-        audit.record(
-            session=session,
-            event=audit.Event.user_activated if active else audit.Event.user_deactivated,
-            subject_id=user.id,
-            via="cli",
-        )
+        accounts.set_active_recorded(session=session, user=user, active=active, by=SHELL)
 
 
 def users_deactivate(name: str) -> None:
@@ -210,63 +175,41 @@ def users_password(
     with _session() as session:
         user = _user(session, name)
         try:
-            set_password(user=user, password=password)
+            accounts.set_password_recorded(session=session, user=user, password=password, by=SHELL)
         except AccountError as error:
             raise _fail(error.code) from error
-        audit.record(
-            session=session, event=audit.Event.password_changed, subject_id=user.id, via="cli"
-        )
 
 
 def corpus_add_owner(corpus: str, name: str) -> None:
     """Rend un agent (démarches) ou un enseignant (cours) responsable d'un recueil."""
-    with _session() as session:
-        target, user = _corpus(session, corpus), _user(session, name)
-        try:
-            courses.add_owner(session=session, corpus=target, user=user)
-        except AccountError as error:
-            raise _fail(error.code) from error
-        audit.record(
-            session=session,
-            event=audit.Event.member_added,
-            subject_id=user.id,
-            corpus=target.name,
-            membership="owner",
-            via="cli",
-        )
+    _add_member(corpus, name, "owner")
 
 
 def corpus_add_student(corpus: str, name: str) -> None:
     """Inscrit un compte élève à un cours."""
+    _add_member(corpus, name, "student")
+
+
+def _add_member(corpus: str, name: str, membership: courses.Membership) -> None:
     with _session() as session:
         target, user = _corpus(session, corpus), _user(session, name)
         try:
-            courses.add_student(session=session, corpus=target, student=user)
+            courses.add_member_recorded(
+                session=session, corpus=target, user=user, membership=membership, by=SHELL
+            )
         except AccountError as error:
             raise _fail(error.code) from error
-        audit.record(
-            session=session,
-            event=audit.Event.member_added,
-            subject_id=user.id,
-            corpus=target.name,
-            membership="student",
-            via="cli",
-        )
 
 
 def corpus_remove_member(corpus: str, name: str) -> None:
     """Retire une personne (responsable ou élève) d'un recueil."""
     with _session() as session:
         target, user = _corpus(session, corpus), _user(session, name)
-        if not courses.remove_member(session=session, corpus=target, user_id=user.id):
+        # Whatever the membership (owner or student), so none is logged.
+        if not courses.remove_member_recorded(
+            session=session, corpus=target, user_id=user.id, membership=None, by=SHELL
+        ):
             raise _fail("unknown_member")
-        audit.record(
-            session=session,
-            event=audit.Event.member_removed,
-            subject_id=user.id,
-            corpus=target.name,
-            via="cli",
-        )
 
 
 def register(*, users_app: typer.Typer, corpus_app: typer.Typer) -> None:

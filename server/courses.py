@@ -3,6 +3,10 @@
 A teacher shares an invitation code with a class; a signed-in student enters it to
 join. The code is kept in clear because the teacher must be able to show it again;
 it only lets a student account join, and rotating it retires the old one.
+
+The ``*_recorded`` functions do the same as their namesakes and write the audit log:
+the API, the pages and the CLI call them, so that each action is logged alike. Creating
+a corpus, the step before giving it owners, is here for the same reason.
 """
 
 from __future__ import annotations
@@ -10,13 +14,14 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import ForeignKey, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from corpora.db import Base, UTCDateTime, utcnow
-from corpora.models import Corpus, CorpusKind, CorpusMember
-from corpora.repository import add_member, member_role
+from corpora.models import Corpus, CorpusKind, CorpusMember, ReviewPolicy
+from corpora.repository import add_member, create_corpus, member_role
 from server import audit
 from server.accounts import AccountError, Role, User
 
@@ -41,6 +46,9 @@ class CourseInvitation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+Membership = Literal["owner", "student"]
+
+
 @dataclass(frozen=True)
 class Member:
     user_id: int
@@ -63,15 +71,29 @@ def current_invitation(*, session: Session, corpus: Corpus) -> CourseInvitation 
 
 def rotate_invitation(*, session: Session, corpus: Corpus, by: User) -> CourseInvitation:
     """Give the course a new code; the previous one stops working at once."""
+    return _rotate(session=session, corpus=corpus, created_by=by.id)
+
+
+def rotate_invitation_recorded(
+    *, session: Session, corpus: Corpus, by: audit.Actor
+) -> CourseInvitation:
+    invitation = _rotate(session=session, corpus=corpus, created_by=by.id)
+    audit.record_action(
+        session=session, event=audit.Event.invitation_rotated, by=by, corpus=corpus.name
+    )
+    return invitation
+
+
+def _rotate(*, session: Session, corpus: Corpus, created_by: int | None) -> CourseInvitation:
     if corpus.kind != CorpusKind.course:
         raise AccountError("not_a_course")
     invitation = current_invitation(session=session, corpus=corpus)
     if invitation is None:
-        invitation = CourseInvitation(corpus_id=corpus.id, code=_new_code(), created_by=by.id)
+        invitation = CourseInvitation(corpus_id=corpus.id, code=_new_code(), created_by=created_by)
         session.add(invitation)
     else:
         invitation.code = _new_code()
-        invitation.created_by = by.id
+        invitation.created_by = created_by
         invitation.created_at = utcnow()
     session.flush()
     return invitation
@@ -82,6 +104,16 @@ def disable_invitation(*, session: Session, corpus: Corpus) -> bool:
         delete(CourseInvitation).where(CourseInvitation.corpus_id == corpus.id)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def disable_invitation_recorded(*, session: Session, corpus: Corpus, by: audit.Actor) -> bool:
+    """Retire the course's code; False, and nothing logged, when it had none."""
+    if not disable_invitation(session=session, corpus=corpus):
+        return False
+    audit.record_action(
+        session=session, event=audit.Event.invitation_disabled, by=by, corpus=corpus.name
+    )
+    return True
 
 
 def join_with_code(*, session: Session, user: User, code: str) -> Corpus:
@@ -98,6 +130,18 @@ def join_with_code(*, session: Session, user: User, code: str) -> Corpus:
         raise AccountError("invalid_code")
     corpus = session.get_one(Corpus, invitation.corpus_id)
     add_member(session=session, corpus=corpus, user_id=user.id, role="student")
+    return corpus
+
+
+def join_with_code_recorded(*, session: Session, user: User, code: str, by: audit.Actor) -> Corpus:
+    corpus = join_with_code(session=session, user=user, code=code)
+    audit.record_action(
+        session=session,
+        event=audit.Event.course_joined,
+        by=by,
+        subject_id=user.id,
+        corpus=corpus.name,
+    )
     return corpus
 
 
@@ -149,30 +193,63 @@ def remove_member(
     return bool(session.execute(query).rowcount)  # type: ignore[attr-defined]
 
 
+def add_member_recorded(
+    *, session: Session, corpus: Corpus, user: User, membership: Membership, by: audit.Actor
+) -> None:
+    """:func:`add_student` or :func:`add_owner`, and write it to the audit log."""
+    if membership == "owner":
+        add_owner(session=session, corpus=corpus, user=user)
+    else:
+        add_student(session=session, corpus=corpus, student=user)
+    audit.record_action(
+        session=session,
+        event=audit.Event.member_added,
+        by=by,
+        subject_id=user.id,
+        corpus=corpus.name,
+        membership=membership,
+    )
+
+
 def remove_member_recorded(
     *,
     session: Session,
     corpus: Corpus,
     user_id: int,
-    membership: str,
-    actor_id: int,
-    source: str | None,
-    via: str,
+    membership: Membership | None,
+    by: audit.Actor,
 ) -> bool:
-    """Detach a member and write it to the audit log (API and pages alike).
+    """Detach a member (only with that membership, when given) and write it to the audit log.
 
     False, and nothing logged, when the person had no such membership.
     """
     if not remove_member(session=session, corpus=corpus, user_id=user_id, membership=membership):
         return False
-    audit.record(
+    audit.record_action(
         session=session,
         event=audit.Event.member_removed,
-        actor_id=actor_id,
+        by=by,
         subject_id=user_id,
         corpus=corpus.name,
-        source=source,
         membership=membership,
-        via=via,
     )
     return True
+
+
+def create_corpus_recorded(
+    *,
+    session: Session,
+    name: str,
+    title: str,
+    kind: CorpusKind,
+    review_policy: ReviewPolicy,
+    by: audit.Actor,
+) -> Corpus:
+    """:func:`corpora.repository.create_corpus`, and write it to the audit log."""
+    corpus = create_corpus(
+        session=session, name=name, title=title, kind=kind, review_policy=review_policy
+    )
+    audit.record_action(
+        session=session, event=audit.Event.corpus_created, by=by, corpus=corpus.name
+    )
+    return corpus

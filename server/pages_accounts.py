@@ -18,25 +18,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from corpora.models import Corpus, CorpusKind, ReviewPolicy
-from corpora.repository import CorpusError, corpora_of, create_corpus, list_corpora
-from server import audit, courses
+from corpora.repository import CorpusError, corpora_of, list_corpora
+from server import accounts, audit, courses
 from server.accounts import (
     AccountError,
     Role,
     User,
-    change_password,
-    create_user,
     get_user,
-    issue_token_row,
     list_users,
-    revoke_token,
     tokens_of,
     verify_password,
 )
 from server.api_accounts import (
     account_error,
+    actor,
     allowed_token_corpora,
-    apply_user_patch,
     corpus_or_404,
     managed_course,
     source,
@@ -107,6 +103,10 @@ def _redirect(request: Request, url: str, flash: str | None = None) -> RedirectR
     if flash:
         request.session["flash"] = flash
     return RedirectResponse(url, status_code=303)
+
+
+def _by(request: Request, user: User) -> audit.Actor:
+    return actor(request, user, via="web")
 
 
 def _safe_next(target: str | None, fallback: str) -> str:
@@ -187,13 +187,8 @@ def login(
         )
     start_session(request, user)
     request.session["role"] = user.role.value  # for the navigation only, never for rights
-    audit.record(
-        session=session,
-        event=audit.Event.sign_in,
-        actor_id=user.id,
-        subject_id=user.id,
-        source=source(request),
-        via="web",
+    audit.record_action(
+        session=session, event=audit.Event.sign_in, by=_by(request, user), subject_id=user.id
     )
     fallback = "/admin" if user.role == Role.admin else "/account"
     return RedirectResponse(_safe_next(next, fallback), status_code=303)
@@ -202,13 +197,8 @@ def login(
 @router.post("/logout")
 def logout(request: Request, session: DbSession, user: CurrentUser) -> RedirectResponse:
     if user is not None:
-        audit.record(
-            session=session,
-            event=audit.Event.sign_out,
-            actor_id=user.id,
-            subject_id=user.id,
-            source=source(request),
-            via="web",
+        audit.record_action(
+            session=session, event=audit.Event.sign_out, by=_by(request, user), subject_id=user.id
         )
     end_session(request)
     return RedirectResponse("/", status_code=303)
@@ -271,20 +261,18 @@ def account_password(
         errors["confirm_password"] = tr("error.password_mismatch")
     else:
         try:
-            change_password(user=me, current=current_password, new=new_password)
+            accounts.change_password_recorded(
+                session=session,
+                user=me,
+                current=current_password,
+                new=new_password,
+                by=_by(request, me),
+            )
         except AccountError as error:
             field = "current_password" if error.code == "wrong_password" else "new_password"
             errors[field] = tr(f"error.{error.code}")
     if errors:
         return _account(request, session, me, tr, status=422, errors=errors)
-    audit.record(
-        session=session,
-        event=audit.Event.password_changed,
-        actor_id=me.id,
-        subject_id=me.id,
-        source=source(request),
-        via="web",
-    )
     refresh_session(request, me)
     return _redirect(request, "/account", "account.password_changed")
 
@@ -302,17 +290,8 @@ def account_token(
 ) -> Response:
     me = signed_in(user)
     corpora = allowed_token_corpora(session, me, corpus or None)
-    token, row = issue_token_row(session=session, user=me, days=days, corpora=corpora, label=label)
-    audit.record(
-        session=session,
-        event=audit.Event.token_created,
-        actor_id=me.id,
-        subject_id=me.id,
-        token_id=row.id,
-        source=source(request),
-        days=days,
-        corpora=corpora,
-        via="web",
+    token, _ = accounts.issue_token_recorded(
+        session=session, user=me, days=days, corpora=corpora, label=label, by=_by(request, me)
     )
     # Shown once, in this response only: never put in the session or a redirect.
     return _account(request, session, me, tr, new_token=token)
@@ -325,18 +304,11 @@ def account_revoke(
 ) -> Response:
     me = signed_in(user)
     try:
-        row = revoke_token(session=session, user=me, token_id=token_id)
+        accounts.revoke_token_recorded(
+            session=session, user=me, token_id=token_id, by=_by(request, me)
+        )
     except AccountError as error:
         raise account_error(error) from error
-    audit.record(
-        session=session,
-        event=audit.Event.token_revoked,
-        actor_id=me.id,
-        subject_id=me.id,
-        token_id=row.id,
-        source=source(request),
-        via="web",
-    )
     return _redirect(request, "/account", "account.token_revoked")
 
 
@@ -374,7 +346,9 @@ def join(
         response.headers["Retry-After"] = str(wait)
         return response
     try:
-        corpus = courses.join_with_code(session=session, user=me, code=code)
+        corpus = courses.join_with_code_recorded(
+            session=session, user=me, code=code, by=_by(request, me)
+        )
     except AccountError as error:
         if error.code == "only_students_join":
             raise account_error(error) from error
@@ -386,16 +360,27 @@ def join(
             code=code,
             errors={"code": tr(f"error.{error.code}")},
         )
-    audit.record(
-        session=session,
-        event=audit.Event.course_joined,
-        actor_id=me.id,
-        subject_id=me.id,
-        corpus=corpus.name,
-        source=source(request),
-        via="web",
-    )
     return _redirect(request, f"/?corpus={corpus.name}", "join.joined")
+
+
+def _add_member_named(
+    session: Session,
+    corpus: Corpus,
+    name: str,
+    membership: courses.Membership,
+    by: audit.Actor,
+) -> str | None:
+    """Add the account called ``name`` to ``corpus``; the error code if that cannot be done."""
+    member = get_user(session=session, name=name.strip())
+    if member is None:
+        return "unknown_user"
+    try:
+        courses.add_member_recorded(
+            session=session, corpus=corpus, user=member, membership=membership, by=by
+        )
+    except AccountError as error:
+        return error.code
+    return None
 
 
 def _course_page(
@@ -435,15 +420,7 @@ def course_rotate(
 ) -> Response:
     me = signed_in(user)
     course = managed_course(session, me, corpus)
-    courses.rotate_invitation(session=session, corpus=course, by=me)
-    audit.record(
-        session=session,
-        event=audit.Event.invitation_rotated,
-        actor_id=me.id,
-        corpus=course.name,
-        source=source(request),
-        via="web",
-    )
+    courses.rotate_invitation_recorded(session=session, corpus=course, by=_by(request, me))
     return _redirect(request, f"/account/courses/{course.name}", "course.code_rotated")
 
 
@@ -459,14 +436,8 @@ def course_add_student(
 ) -> Response:
     me = signed_in(user)
     course = managed_course(session, me, corpus)
-    student = get_user(session=session, name=name.strip())
-    error_code = "unknown_user" if student is None else None
-    if student is not None:
-        try:
-            courses.add_student(session=session, corpus=course, student=student)
-        except AccountError as error:
-            error_code = error.code
-    if error_code or student is None:
+    error_code = _add_member_named(session, course, name, "student", by=_by(request, me))
+    if error_code:
         return _course_page(
             request,
             session,
@@ -476,16 +447,6 @@ def course_add_student(
             name=name,
             errors={"name": tr(f"error.{error_code}")},
         )
-    audit.record(
-        session=session,
-        event=audit.Event.member_added,
-        actor_id=me.id,
-        subject_id=student.id,
-        corpus=course.name,
-        source=source(request),
-        membership="student",
-        via="web",
-    )
     return _redirect(request, f"/account/courses/{course.name}", "course.student_added")
 
 
@@ -501,9 +462,7 @@ def course_remove_student(
         corpus=course,
         user_id=user_id,
         membership="student",
-        actor_id=me.id,
-        source=source(request),
-        via="web",
+        by=_by(request, me),
     ):
         raise ApiError(404, "unknown_member")
     return _redirect(request, f"/account/courses/{course.name}", "course.student_removed")
@@ -551,11 +510,12 @@ def admin_add_user(
 ) -> Response:
     admin = require_admin(user)
     try:
-        created = create_user(
+        accounts.create_user_recorded(
             session=session,
             name=name.strip(),
             role=_choice(Role, role) or Role.student,
             password=password or None,
+            by=_by(request, admin),
         )
     except AccountError as error:
         field = "password" if error.code == "password_length" else "name"
@@ -567,15 +527,6 @@ def admin_add_user(
             form={"name": name, "role": role},
             errors={field: tr(f"error.{error.code}")},
         )
-    audit.record(
-        session=session,
-        event=audit.Event.user_created,
-        actor_id=admin.id,
-        subject_id=created.id,
-        source=source(request),
-        role=created.role.value,
-        via="web",
-    )
     return _redirect(request, "/admin", "admin.user_created")
 
 
@@ -594,15 +545,16 @@ def admin_update_user(
     target = session.get(User, user_id)
     if target is None:
         raise ApiError(404, "unknown_user")
-    apply_user_patch(
-        session=session,
-        admin=admin,
-        user=target,
-        role=_choice(Role, role),
-        active={"true": True, "false": False}.get(active),
-        source=source(request),
-        via="web",
-    )
+    try:
+        accounts.update_user_recorded(
+            session=session,
+            user=target,
+            role=_choice(Role, role),
+            active={"true": True, "false": False}.get(active),
+            by=_by(request, admin),
+        )
+    except AccountError as error:
+        raise account_error(error) from error
     return _redirect(request, "/admin", "admin.user_updated")
 
 
@@ -620,12 +572,13 @@ def admin_add_corpus(
 ) -> Response:
     admin = require_admin(user)
     try:
-        corpus = create_corpus(
+        courses.create_corpus_recorded(
             session=session,
             name=name.strip(),
             title=title.strip() or name.strip(),
             kind=_choice(CorpusKind, kind) or CorpusKind.procedures,
             review_policy=_choice(ReviewPolicy, review_policy) or ReviewPolicy.flagged,
+            by=_by(request, admin),
         )
     except CorpusError as error:
         return _admin_page(
@@ -636,14 +589,6 @@ def admin_add_corpus(
             corpus_form={"name": name, "title": title},
             errors={"corpus_name": tr(f"error.{error.code}", **error.details)},
         )
-    audit.record(
-        session=session,
-        event=audit.Event.corpus_created,
-        actor_id=admin.id,
-        corpus=corpus.name,
-        source=source(request),
-        via="web",
-    )
     return _redirect(request, "/admin", "admin.corpus_created")
 
 
@@ -659,14 +604,8 @@ def admin_add_owner(
 ) -> Response:
     admin = require_admin(user)
     target = corpus_or_404(session, corpus)
-    owner = get_user(session=session, name=name.strip())
-    error_code = "unknown_user" if owner is None else None
-    if owner is not None:
-        try:
-            courses.add_owner(session=session, corpus=target, user=owner)
-        except AccountError as error:
-            error_code = error.code
-    if error_code or owner is None:
+    error_code = _add_member_named(session, target, name, "owner", by=_by(request, admin))
+    if error_code:
         return _admin_page(
             request,
             session,
@@ -674,16 +613,6 @@ def admin_add_owner(
             status=422,
             errors={f"owner-{target.name}": tr(f"error.{error_code}")},
         )
-    audit.record(
-        session=session,
-        event=audit.Event.member_added,
-        actor_id=admin.id,
-        subject_id=owner.id,
-        corpus=target.name,
-        source=source(request),
-        membership="owner",
-        via="web",
-    )
     return _redirect(request, "/admin", "admin.owner_added")
 
 
@@ -699,9 +628,7 @@ def admin_remove_owner(
         corpus=target,
         user_id=user_id,
         membership="owner",
-        actor_id=admin.id,
-        source=source(request),
-        via="web",
+        by=_by(request, admin),
     ):
         raise ApiError(404, "unknown_member")
     return _redirect(request, "/admin", "admin.owner_removed")

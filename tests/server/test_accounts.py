@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from corpora.db import transaction, utcnow
 from corpora.repository import get_corpus, member_role
-from server.accounts import ApiToken, Role, User, get_user
+from server import audit
+from server.accounts import AccountError, ApiToken, Role, User, get_user, update_user_recorded
 from server.audit import AuditEvent
 from server.cli_accounts import register
 from server.security import SecurityOptions
@@ -481,6 +482,24 @@ def test_admin_page(secure_client: TestClient) -> None:
     assert wrong_kind.status_code == 422
 
 
+def test_user_updates_are_recorded_only_when_something_changes(
+    secure_client: TestClient,
+) -> None:
+    root_id = add_user(secure_client, "root", Role.admin)
+    agent_id = add_user(secure_client, "agent", Role.agent)
+    by = audit.Actor(id=root_id, via="web")
+    with transaction(state(secure_client).sessions) as session:
+        root, agent = session.get_one(User, root_id), session.get_one(User, agent_id)
+        update_user_recorded(session=session, user=agent, role=Role.agent, active=True, by=by)
+        update_user_recorded(session=session, user=agent, role=Role.teacher, active=False, by=by)
+        with pytest.raises(AccountError, match="cannot_change_self"):
+            update_user_recorded(session=session, user=root, role=None, active=False, by=by)
+    assert [(e.event, e.actor_id, e.detail) for e in events(secure_client)] == [
+        ("role_changed", root_id, {"from_role": "agent", "to_role": "teacher", "via": "web"}),
+        ("user_deactivated", root_id, {"via": "web"}),
+    ]
+
+
 # -- command line -------------------------------------------------------------------------------
 
 
@@ -520,3 +539,27 @@ def test_cli_token_revoke_and_roles(
         "member_added",
         "user_deactivated",
     } <= {e.event for e in events(secure_client)}
+
+
+def test_cli_changes_are_recorded_from_the_shell(
+    secure_client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    standard_corpora(secure_client)
+    student_id = add_user(secure_client, "eleve", Role.student)
+    for name, value in settings_env(settings).items():
+        monkeypatch.setenv(name, value)
+    users_app, corpus_app = typer.Typer(), typer.Typer()
+    register(users_app=users_app, corpus_app=corpus_app)
+    runner = CliRunner()
+    assert runner.invoke(corpus_app, ["add-student", "svt", "eleve"]).exit_code == 0
+    assert runner.invoke(corpus_app, ["remove-member", "svt", "eleve"]).exit_code == 0
+    assert runner.invoke(corpus_app, ["remove-member", "svt", "eleve"]).exit_code == 1
+    changed = runner.invoke(users_app, ["password", "eleve", "--password", "a brand new secret"])
+    assert changed.exit_code == 0, changed.output
+    assert [
+        (e.event, e.actor_id, e.subject_id, e.source, e.detail) for e in events(secure_client)
+    ] == [
+        ("member_added", None, student_id, None, {"membership": "student", "via": "cli"}),
+        ("member_removed", None, student_id, None, {"via": "cli"}),
+        ("password_changed", None, student_id, None, {"via": "cli"}),
+    ]

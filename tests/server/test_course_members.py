@@ -1,34 +1,41 @@
-"""Removing a course member is logged once, whoever removes them (API, page)."""
+"""Course membership and invitations are logged once, whoever changes them (API, page, CLI)."""
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from corpora.db import transaction
+from corpora.models import Corpus
 from corpora.repository import get_corpus
-from server import courses
-from server.accounts import Role, create_user
+from server import audit, courses
+from server.accounts import AccountError, Role, User, create_user
 from server.audit import AuditEvent
 from tests.helpers import add_corpus, state
+
+
+def course_with_people(session: Session) -> tuple[Corpus, User, User]:
+    """The course "svt" (already added), with a new teacher and a new student."""
+    course = get_corpus(session=session, name="svt")
+    assert course is not None
+    teacher = create_user(session=session, name="prof", role=Role.teacher)
+    student = create_user(session=session, name="eleve", role=Role.student)
+    return course, teacher, student
 
 
 def test_removal_is_recorded_once_and_only_when_it_happened(client: TestClient) -> None:
     add_corpus(client, "svt", kind="course", review="always")
     with transaction(state(client).sessions) as session:
-        course = get_corpus(session=session, name="svt")
-        assert course is not None
-        teacher = create_user(session=session, name="prof", role=Role.teacher)
-        student = create_user(session=session, name="eleve", role=Role.student)
+        course, teacher, student = course_with_people(session)
         courses.add_student(session=session, corpus=course, student=student)
         removed = dict(
             session=session,
             corpus=course,
             user_id=student.id,
             membership="student",
-            actor_id=teacher.id,
-            source=None,
-            via="web",
+            by=audit.Actor(id=teacher.id, via="web"),
         )
         assert courses.remove_member_recorded(**removed) is True
         assert courses.remove_member_recorded(**removed) is False  # already gone
@@ -36,3 +43,45 @@ def test_removal_is_recorded_once_and_only_when_it_happened(client: TestClient) 
             select(AuditEvent).where(AuditEvent.event == "member_removed")
         ).all()
     assert [(e.actor_id, e.subject_id) for e in events] == [(teacher.id, student.id)]
+
+
+def test_adding_is_recorded_once_with_the_membership_and_the_interface(
+    client: TestClient,
+) -> None:
+    add_corpus(client, "svt", kind="course", review="always")
+    with transaction(state(client).sessions) as session:
+        course, teacher, student = course_with_people(session)
+        shell = audit.Actor(id=None, via="cli")
+        add = dict(session=session, corpus=course)
+        with pytest.raises(AccountError, match="owner_role_mismatch"):
+            courses.add_member_recorded(**add, user=student, membership="owner", by=shell)
+        courses.add_member_recorded(**add, user=teacher, membership="owner", by=shell)
+        courses.add_member_recorded(
+            **add,
+            user=student,
+            membership="student",
+            by=audit.Actor(id=teacher.id, via="api", source="abcd"),
+        )
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.event == "member_added").order_by(AuditEvent.id)
+        ).all()
+    assert [(e.actor_id, e.subject_id, e.corpus, e.source, e.detail) for e in events] == [
+        (None, teacher.id, "svt", None, {"membership": "owner", "via": "cli"}),
+        (teacher.id, student.id, "svt", "abcd", {"membership": "student", "via": "api"}),
+    ]
+
+
+def test_disabling_an_invitation_is_recorded_only_when_there_was_one(client: TestClient) -> None:
+    add_corpus(client, "svt", kind="course", review="always")
+    with transaction(state(client).sessions) as session:
+        course, teacher, _ = course_with_people(session)
+        by = audit.Actor(id=teacher.id, via="web")
+        invitation = courses.rotate_invitation_recorded(session=session, corpus=course, by=by)
+        assert invitation.created_by == teacher.id
+        assert courses.disable_invitation_recorded(session=session, corpus=course, by=by) is True
+        assert courses.disable_invitation_recorded(session=session, corpus=course, by=by) is False
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [(e.event, e.actor_id, e.corpus, e.detail) for e in events] == [
+        ("invitation_rotated", teacher.id, "svt", {"via": "web"}),
+        ("invitation_disabled", teacher.id, "svt", {"via": "web"}),
+    ]
