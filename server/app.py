@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -27,6 +29,7 @@ from server import (
     api_accounts,
     api_documents,
     api_reviews,
+    audit,
     pages,
     pages_accounts,
     pages_documents,
@@ -125,6 +128,33 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
     )
 
 
+HOUSEKEEPING_EVERY_S = 24 * 3600
+
+
+def keep_audit_log_short(state: AppState) -> int:
+    """Delete audit events past the retention period; returns how many went."""
+    days = state.settings.audit_retention_days
+    with transaction(state.sessions) as session:
+        removed = audit.purge(session=session, keep_days=days)
+    if removed:
+        log.info("audit log: %d events older than %d days deleted", removed, days)
+    return removed
+
+
+def _tidy(state: AppState) -> None:
+    """The chores of a running app; a failed round is logged and tried again next time."""
+    try:
+        keep_audit_log_short(state)
+    except Exception:
+        log.exception("housekeeping round failed")
+
+
+async def _daily_chores(state: AppState) -> None:
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_EVERY_S)
+        await to_thread.run_sync(_tidy, state)
+
+
 def create_app(
     settings: Settings | None = None, *, llm_http: httpx.AsyncClient | None = None
 ) -> FastAPI:
@@ -136,6 +166,8 @@ def create_app(
         state = await to_thread.run_sync(build_state, settings, llm_http)
         app.state.guichet = state
         state.worker.start()
+        await to_thread.run_sync(_tidy, state)
+        chores = asyncio.create_task(_daily_chores(state), name="guichet-housekeeping")
         log.info(
             "Guichet ready: engine %s, model %s",
             settings.effective_llm_base_url,
@@ -144,6 +176,9 @@ def create_app(
         try:
             yield
         finally:
+            chores.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await chores
             await to_thread.run_sync(state.worker.stop)
             await state.llm.aclose()
             state.db.dispose()

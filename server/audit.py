@@ -4,7 +4,8 @@ It holds no more personal data than needed: user ids (and, in ``detail``, the na
 staff accounts or roles), never passwords, tokens or addresses. The caller's address is
 kept only as a keyed hash, truncated, so that repeated failures from one place can be
 told apart without knowing the place. A failed sign-in under an unknown name records no
-name at all: people type passwords into the name field.
+name at all: people type passwords into the name field. Events are kept for
+``GUICHET_AUDIT_RETENTION_DAYS`` (a year by default), then deleted by the running app.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import hashlib
 import hmac
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from corpora.db import Base, UTCDateTime, utcnow
@@ -147,3 +148,10 @@ def recent(*, session: Session, limit: int = 100, event: str | None = None) -> l
     if event is not None:
         query = query.where(AuditEvent.event == event)
     return list(session.scalars(query))
+
+
+def purge(*, session: Session, keep_days: int, now: datetime | None = None) -> int:
+    """Delete the events older than ``keep_days``; returns how many went."""
+    cutoff = (now or utcnow()) - timedelta(days=keep_days)
+    result = session.execute(delete(AuditEvent).where(AuditEvent.at < cutoff))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

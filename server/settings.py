@@ -122,6 +122,12 @@ class Settings(BaseSettings):
         description="Minutes after which a waiting review item is highlighted on the "
         "reviewers' dashboard.",
     )
+    audit_retention_days: int = Field(
+        default=365,
+        ge=1,
+        description="Days the audit log keeps an event; older ones are deleted at start-up "
+        "and then daily.",
+    )
     host: str = Field(default="127.0.0.1", description="Address the web app listens on.")
     port: int = Field(default=8000, description="Port the web app listens on.")
     secret_key: str | None = Field(
