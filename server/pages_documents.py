@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from anyio import to_thread
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -53,18 +53,24 @@ def documents_page(
     except ApiError as error:
         return _denied(request, tr, error)
     if "hx-request" in request.headers:
-        documents = [
-            service.document_out(d, tr) for d in list_documents(session=session, corpus=corpus)
-        ]
-        return render(
-            request,
-            "_documents_table.html",
-            tr,
-            corpus=corpus,
-            documents=documents,
-            busy=service.busy(documents),
-        )
+        return _table(request, session, tr, corpus)
     return _whole_page(request, session, tr, corpus)
+
+
+def _listing(session: DbSession, tr: Tr, corpus: Corpus) -> dict[str, Any]:
+    """What both the whole page and the table show: the corpus's documents and their state."""
+    documents = [
+        service.document_out(d, tr) for d in list_documents(session=session, corpus=corpus)
+    ]
+    return {"corpus": corpus, "documents": documents, "busy": service.busy(documents)}
+
+
+def _table(
+    request: Request, session: DbSession, tr: Tr, corpus: Corpus, **context: Any
+) -> Response:
+    """The documents table alone, as htmx refreshes it while indexing runs."""
+    listing = _listing(session, tr, corpus)
+    return render(request, "_documents_table.html", tr, **listing, **context)
 
 
 def _whole_page(
@@ -77,17 +83,12 @@ def _whole_page(
     status_code: int = 200,
 ) -> Response:
     """The upload form, the documents and the open-data choice of one corpus."""
-    documents = [
-        service.document_out(d, tr) for d in list_documents(session=session, corpus=corpus)
-    ]
     return render(
         request,
         "documents.html",
         tr,
         status_code=status_code,
-        corpus=corpus,
-        documents=documents,
-        busy=service.busy(documents),
+        **_listing(session, tr, corpus),
         max_mb=state_of(request).settings.max_upload_mb,
         open_data=is_open_data(session=session, corpus=corpus),
         licences=SUGGESTED_LICENCES,
@@ -140,18 +141,7 @@ async def upload_page(
     )
     if "hx-request" not in request.headers:
         return RedirectResponse(f"/corpora/{name}/documents", status_code=303)
-    documents = [
-        service.document_out(d, tr) for d in list_documents(session=session, corpus=corpus)
-    ]
-    return render(
-        request,
-        "_documents_table.html",
-        tr,
-        corpus=corpus,
-        documents=documents,
-        busy=service.busy(documents),
-        results=results,
-    )
+    return _table(request, session, tr, corpus, results=results)
 
 
 @router.post("/documents/{document_id}/delete", response_class=HTMLResponse)
