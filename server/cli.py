@@ -558,13 +558,16 @@ def _bench_corpus(settings: Settings) -> None:
     ingest_files(settings, BENCH_CORPUS, _files([procedures.folder]), _index(settings))
 
 
-def _run_with_engine(settings: Settings, work: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
-    """Run ``work`` against the configured engine, or an embedded one started for it."""
+def _bench_on_demo(work: Callable[[Settings], Coroutine[Any, Any, Any]]) -> Any:
+    """Index the demo procedures, then run ``work`` against the configured engine, or an
+    embedded one started for it."""
     import asyncio
 
+    settings = _settings()
+    _bench_corpus(settings)
     engine = None if settings.llm_base_url else _start_engine(settings)
     try:
-        return asyncio.run(work())
+        return asyncio.run(work(settings))
     finally:
         if engine is not None:
             engine.stop()
@@ -579,16 +582,13 @@ def bench_chat(
     from server.bench import bench_chat as run
     from server.bench import demo_questions
 
-    settings = _settings()
-    _bench_corpus(settings)
-    result = _run_with_engine(
-        settings,
-        lambda: run(
+    result = _bench_on_demo(
+        lambda settings: run(
             settings=settings,
             corpus=BENCH_CORPUS,
             concurrency=concurrency,
             questions=demo_questions(),
-        ),
+        )
     )
     _print_figures(result, as_json)
 
@@ -603,17 +603,14 @@ def bench_load(
     from server.bench import bench_load as run
     from server.bench import demo_questions
 
-    settings = _settings()
-    _bench_corpus(settings)
-    result = _run_with_engine(
-        settings,
-        lambda: run(
+    result = _bench_on_demo(
+        lambda settings: run(
             settings=settings,
             corpus=BENCH_CORPUS,
             users=users,
             duration_s=duration,
             questions=demo_questions(),
-        ),
+        )
     )
     _print_figures(result, as_json)
 
