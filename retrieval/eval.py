@@ -38,8 +38,21 @@ def load_dataset(
     dataset: Path, *, max_chars: int = DEFAULT_MAX_CHARS, overlap: int = DEFAULT_OVERLAP
 ) -> tuple[list[DocumentChunks], list[dict[str, Any]]]:
     """Parse and chunk every document; version = a content hash, so edits re-index."""
+    documents = chunk_files(
+        sorted((dataset / "documents").glob("*.md")), max_chars=max_chars, overlap=overlap
+    )
+    with open(dataset / "questions.jsonl", encoding="utf-8") as handle:
+        questions = [json.loads(line) for line in handle if line.strip()]
+    return documents, questions
+
+
+def chunk_files(
+    paths: Sequence[Path], *, max_chars: int = DEFAULT_MAX_CHARS, overlap: int = DEFAULT_OVERLAP
+) -> list[DocumentChunks]:
+    """Parse and chunk files as an upload would; the id is the file stem, the version a
+    hash of the content (so an edited file is indexed again)."""
     documents = []
-    for path in sorted((dataset / "documents").glob("*.md")):
+    for path in paths:
         data = path.read_bytes()
         version = int(hashlib.sha256(data).hexdigest()[:7], 16)
         parsed = parse_document(data, filename=path.name, max_bytes=len(data) + 1)
@@ -47,9 +60,7 @@ def load_dataset(
             parsed, document_id=path.stem, version=version, max_chars=max_chars, overlap=overlap
         )
         documents.append(DocumentChunks(path.stem, version, chunks))
-    with open(dataset / "questions.jsonl", encoding="utf-8") as handle:
-        questions = [json.loads(line) for line in handle if line.strip()]
-    return documents, questions
+    return documents
 
 
 def _document_rank(document_ids: Sequence[str], gold: set[str]) -> int | None:
@@ -166,6 +177,7 @@ def sweep_lexical_weight(
     index: SearchIndex,
     corpus: str,
     weights: Sequence[float],
+    methods: Sequence[str] = ("score",),
     k: int = 5,
     max_chars: int = DEFAULT_MAX_CHARS,
     overlap: int = DEFAULT_OVERLAP,
@@ -175,23 +187,32 @@ def sweep_lexical_weight(
     documents, questions = load_dataset(dataset, max_chars=max_chars, overlap=overlap)
     index.replace_documents(corpus=corpus, documents=documents)
     answerable = [q for q in questions if q.get("answerable", True) and q.get("doc_ids")]
-    ranks: dict[float, list[int | None]] = {w: [] for w in weights}
+    ranks: dict[tuple[str, float], list[int | None]] = {
+        (m, w): [] for m in methods for w in weights
+    }
     pool = max(CANDIDATE_POOL, 2 * max(k, RANKING_DEPTH))
     for question in answerable:
         candidates = index.candidates(corpus=corpus, query=question["question"], pool=pool)
         gold = set(question["doc_ids"])
-        for weight in weights:
-            fuse(candidates, lexical_weight=weight)
+        for method, weight in ranks:
+            fuse(candidates, lexical_weight=weight, method=method)
             ordered = sorted(candidates, key=lambda c: c.fused, reverse=True)[:RANKING_DEPTH]
-            ranks[weight].append(_document_rank([c.document_id for c in ordered], gold))
+            ranks[(method, weight)].append(_document_rank([c.document_id for c in ordered], gold))
     return [
-        {"dataset": dataset.name, "lexical_weight": w, "n": len(answerable), **_summary(r, k)}
-        for w, r in ranks.items()
+        {
+            "dataset": dataset.name,
+            "embedder": index.embedder.name,
+            "fusion": m,
+            "lexical_weight": w,
+            "n": len(answerable),
+            **_summary(r, k),
+        }
+        for (m, w), r in ranks.items()
     ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from retrieval.embedding import Embedder
+    from retrieval.embedding import load_embedder
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("dataset", type=Path)
@@ -200,7 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("-k", type=int, default=5)
     parser.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS)
     parser.add_argument("--overlap", type=int, default=DEFAULT_OVERLAP)
-    parser.add_argument("--model", default=None, help="embedding model folder")
+    parser.add_argument(
+        "--model", default=None, help="embedder: e5, use-m3, minilm or a local folder"
+    )
     parser.add_argument("--baseline", action="store_true", help="also run plain BM25")
     parser.add_argument(
         "--sweep", action="store_true", help="only evaluate fusion weights 0.0, 0.1, ... 1.0"
@@ -209,7 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     corpus = args.corpus or f"eval-{args.dataset.name}-{args.max_chars}-{args.overlap}"
-    index = SearchIndex(root=args.root, embedder=Embedder(args.model))
+    embedder = load_embedder(args.model, cache=args.root / "embedding-cache.sqlite3")
+    index = SearchIndex(root=args.root, embedder=embedder)
     if args.sweep:
         weights = [round(0.1 * i, 1) for i in range(11)]
         for row in sweep_lexical_weight(
@@ -217,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             index=index,
             corpus=corpus,
             weights=weights,
+            methods=("score", "rank"),
             k=args.k,
             max_chars=args.max_chars,
             overlap=args.overlap,

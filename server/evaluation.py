@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-import statistics
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -23,12 +21,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from corpora.db import Base, UTCDateTime, transaction, utcnow
 from corpora.models import CorpusKind, ReviewPolicy
 from corpora.repository import create_corpus, get_corpus
-from retrieval.eval import load_dataset
-from review.models import Answer, AnswerStatus
+from retrieval.datasets import EvalSet, Question, load_sets
+from retrieval.eval import chunk_files
+from review.models import Answer
 from server.answering import Caller
+from server.eval_metrics import detail, summarise
 
 log = logging.getLogger(__name__)
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
 class EvaluationRun(Base):
@@ -62,27 +61,17 @@ def latest_runs(*, session: Session) -> list[EvaluationRun]:
     return list(latest.values())
 
 
-def corpus_name(dataset: Path) -> str:
-    return "eval-" + "".join(c if c.isalnum() else "-" for c in dataset.resolve().name.lower())
+def corpus_name(dataset: Path, part: str | None = None) -> str:
+    name = dataset.resolve().name + (f"-{part}" if part else "")
+    return "eval-" + "".join(c if c.isalnum() else "-" for c in name.lower())
 
 
-def _questions(path: Path) -> list[dict[str, Any]]:
-    with open(path / "questions.jsonl", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def pick(questions: list[dict[str, Any]], limit: int | None) -> list[dict[str, Any]]:
+def pick(questions: list[Question], limit: int | None) -> list[Question]:
     """Every n-th question so that a limit still spans the whole dataset."""
     if limit is None or limit >= len(questions):
         return questions
     step = len(questions) / limit
     return [questions[int(i * step)] for i in range(limit)]
-
-
-def _percentile(values: list[float], q: int) -> float | None:
-    if not values:
-        return None
-    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 1)
 
 
 async def evaluate_answers(
@@ -94,98 +83,80 @@ async def evaluate_answers(
     n_unanswerable: int,
     concurrency: int = 8,
     progress: Callable[[int, int], None] | None = None,
+    details: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the questions through ``state.answers`` and measure what the asker gets."""
-    corpus = corpus_name(dataset)
+    """Run the questions through ``state.answers`` and measure what the asker gets.
+
+    Each set of the dataset is indexed into a corpus of its own; questions of another
+    dataset (``unanswerable_from``) are asked of the first set as unanswerable ones.
+    Follow-ups are asked after their first question, in the same conversation.
+    ``details`` receives one JSON line per question (``eval_metrics.detail``).
+    """
+    sets = await asyncio.to_thread(load_sets, dataset)
+    chains: list[tuple[str, list[Question]]] = []
+    for number, evalset in enumerate(sets):
+        corpus = corpus_name(dataset, evalset.name if len(sets) > 1 else None)
+        await asyncio.to_thread(_index_set, state, corpus, evalset)
+        questions = [q for q in evalset.questions if q.answerable]
+        if limit is not None:
+            questions = pick([q for q in questions if not q.follows], limit)
+        else:
+            questions = [q for q in questions if not q.follows]
+        questions += [q for q in evalset.questions if not q.answerable]
+        if number == 0 and unanswerable_from is not None:
+            foreign = [q for s in load_sets(unanswerable_from) for q in s.questions if q.answerable]
+            questions += [
+                Question(q.id, q.question, [], [], answerable=False, group="foreign")
+                for q in pick(foreign, n_unanswerable)
+            ]
+        followers = {q.follows: q for q in evalset.questions if q.follows}
+        for question in questions:
+            chain = [question]
+            while chain[-1].id in followers:
+                chain.append(followers[chain[-1].id])
+            chains.append((corpus, chain))
+    total = sum(len(chain) for _, chain in chains)
+    gate = asyncio.Semaphore(concurrency)
+    done = 0
+
+    async def run(corpus: str, chain: list[Question]) -> list[tuple[dict[str, Any], str]]:
+        nonlocal done
+        asked: list[tuple[dict[str, Any], str]] = []
+        conversation: str | None = None
+        async with gate:
+            for position, question in enumerate(chain):
+                answer = await state.answers.ask(
+                    corpus=corpus,
+                    question=question.question,
+                    conversation_id=conversation,
+                    caller=Caller(session_id=f"eval-{chain[0].id}"),
+                )
+                conversation = answer.conversation_id
+                row = {**question.as_dict(), "set": corpus, "leads": position < len(chain) - 1}
+                asked.append((row, answer.id))
+                done += 1
+                if progress:
+                    progress(done, total)
+        return asked
+
+    results = [r for chain in await asyncio.gather(*(run(c, q) for c, q in chains)) for r in chain]
+    with state.sessions() as session:
+        rows = [(q, session.get_one(Answer, answer_id)) for q, answer_id in results]
+        if details is not None:
+            with open(details, "w", encoding="utf-8") as handle:
+                for row, answer in rows:
+                    handle.write(json.dumps(detail(row, answer), ensure_ascii=False) + "\n")
+        return summarise(rows, model=state.settings.llm_model, dataset=dataset.resolve().name)
+
+
+def _index_set(state: Any, corpus: str, evalset: EvalSet) -> None:
     with transaction(state.sessions) as session:
         if get_corpus(session=session, name=corpus) is None:
             create_corpus(
                 session=session,
                 name=corpus,
-                title=dataset.name,
+                title=evalset.name,
                 kind=CorpusKind.procedures,
                 review_policy=ReviewPolicy.flagged,
             )
-    documents, questions = await asyncio.to_thread(load_dataset, dataset)
-    await asyncio.to_thread(state.index.replace_documents, corpus=corpus, documents=documents)
-
-    answerable = pick([q for q in questions if q.get("answerable", True)], limit)
-    unanswerable = [q for q in questions if not q.get("answerable", True)]
-    if unanswerable_from is not None:
-        foreign = [q for q in _questions(unanswerable_from) if q.get("answerable", True)]
-        unanswerable += [
-            {**q, "answerable": False, "doc_ids": []} for q in pick(foreign, n_unanswerable)
-        ]
-    todo = [*answerable, *unanswerable]
-    gate = asyncio.Semaphore(concurrency)
-    done = 0
-
-    async def run(question: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        nonlocal done
-        async with gate:
-            answer = await state.answers.ask(
-                corpus=corpus,
-                question=question["question"],
-                conversation_id=None,
-                caller=Caller(session_id=f"eval-{question['id']}"),
-            )
-        done += 1
-        if progress:
-            progress(done, len(todo))
-        return question, answer.id
-
-    results = await asyncio.gather(*(run(q) for q in todo))
-    with state.sessions() as session:
-        rows = [(q, session.get_one(Answer, answer_id)) for q, answer_id in results]
-        return summarise(rows, model=state.settings.llm_model, dataset=dataset.name)
-
-
-def summarise(
-    rows: list[tuple[dict[str, Any], Answer]], *, model: str, dataset: str
-) -> dict[str, Any]:
-    answerable = [(q, a) for q, a in rows if q.get("answerable", True)]
-    unanswerable = [(q, a) for q, a in rows if not q.get("answerable", True)]
-    markers = valid = 0
-    for _, answer in rows:
-        found = [int(n) for n in _MARKER.findall(answer.draft or "")]
-        markers += len(found)
-        valid += sum(1 <= n <= len(answer.passages) for n in found)
-    shown_markers = shown_valid = 0
-    for _, answer in rows:
-        found = [int(n) for n in _MARKER.findall(answer.text or "")]
-        shown_markers += len(found)
-        shown_valid += sum(1 <= n <= len(answer.passages) for n in found)
-
-    def cites_gold(question: dict[str, Any], answer: Answer) -> bool:
-        gold = set(question.get("doc_ids") or [])
-        return any(str(c.get("document_id")) in gold for c in answer.citations)
-
-    def share(items: list[Any], test: Callable[[Any], bool]) -> float | None:
-        return round(sum(map(test, items)) / len(items), 4) if items else None
-
-    held = (AnswerStatus.pending_review,)
-    ttft = [a.ttft_ms for _, a in rows if a.ttft_ms is not None]
-    total = [a.total_ms for _, a in rows if a.total_ms is not None]
-    return {
-        "dataset": dataset,
-        "model": model,
-        "n_answerable": len(answerable),
-        "n_unanswerable": len(unanswerable),
-        "citation_validity": round(valid / markers, 4) if markers else 1.0,
-        "citation_validity_shown": round(shown_valid / shown_markers, 4) if shown_markers else 1.0,
-        "markers": markers,
-        "source_hit": share(
-            answerable,
-            lambda qa: qa[1].status in (AnswerStatus.released, *held) and cites_gold(*qa),
-        ),
-        "released_answerable": share(answerable, lambda qa: qa[1].status == AnswerStatus.released),
-        "held_answerable": share(answerable, lambda qa: qa[1].status in held),
-        "declined_answerable": share(answerable, lambda qa: qa[1].status == AnswerStatus.declined),
-        "declined_or_held_unanswerable": share(
-            unanswerable,
-            lambda qa: qa[1].status in (AnswerStatus.declined, *held),
-        ),
-        "p50_ttft_ms": _percentile(ttft, 50),
-        "p95_ttft_ms": _percentile(ttft, 95),
-        "p50_total_ms": _percentile(total, 50),
-    }
+    state.index.replace_documents(corpus=corpus, documents=chunk_files(evalset.documents))
