@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,12 +40,13 @@ def _belongs(conversation: Conversation, *, user_id: int | None, session_id: str
 
 
 def history(*, session: Session, conversation: Conversation, limit: int = 4) -> list[Answer]:
-    """The last answered turns, oldest first, for condensing follow-up questions."""
+    """The last turns, oldest first, for making a follow-up stand alone: a question
+    declined or held is still what the follow-up refers to."""
     rows = session.scalars(
         select(Answer)
         .where(
             Answer.conversation_id == conversation.id,
-            Answer.status == AnswerStatus.released,
+            Answer.status != AnswerStatus.generating,
         )
         .order_by(Answer.created_at.desc())
         .limit(limit)
@@ -93,3 +96,23 @@ def mark_decided(answer: Answer, status: AnswerStatus, text: str | None) -> None
     answer.status = status
     answer.text = text
     answer.decided_at = utcnow()
+
+
+def requeue_interrupted(*, session: Session, older_than: datetime) -> int:
+    """Answers left ``generating`` since before ``older_than`` (a process killed in the
+    middle, a crash) go to the review queue: no question is silently dropped."""
+    from review.policy import PRIORITY, Reason, flag
+
+    stuck = session.scalars(
+        select(Answer).where(
+            Answer.status == AnswerStatus.generating, Answer.created_at < older_than
+        )
+    ).all()
+    for answer in stuck:
+        reasons = [flag(Reason.interrupted)]
+        answer.status = AnswerStatus.pending_review
+        answer.reasons = reasons
+        enqueue(
+            session=session, answer=answer, reasons=reasons, priority=PRIORITY[Reason.interrupted]
+        )
+    return len(stuck)

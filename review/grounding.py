@@ -10,9 +10,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 import Stemmer
+
+from retrieval.units import split_units
+from review.quality import problems
 
 _STOPWORDS = frozenset(
     """a ai aie au aux avec c ce ces cet cette d dans de des du elle elles en est et etre
@@ -54,19 +57,83 @@ def coverage(query: str, passage: str) -> float:
     return len(wanted & set(content_stems(passage))) / len(wanted)
 
 
-def support(sentence: str, passage: str, *, known: frozenset[str] = frozenset()) -> float:
-    """How well a passage supports what a sentence adds to ``known`` (the question's words).
+_FIGURE = re.compile(
+    r"(\d+(?:[ \u00a0\u202f]\d{3})*(?:[.,]\d+)?)\s*"
+    r"(€|euros?|%|ans?|mois|jours?|semaines?|heures?|h\b|minutes?|m²|m2|m³|km|kg|cm|mm)?",
+    re.I,
+)
+_UNIT_ALIASES = {
+    "euro": "€",
+    "euros": "€",
+    "an": "ans",
+    "jour": "jours",
+    "semaine": "semaines",
+    "heure": "h",
+    "heures": "h",
+    "minute": "minutes",
+    "m2": "m²",
+}
 
-    A sentence that only restates the question adds nothing and gets no support; an
-    invented figure means no support either.
+
+def figures(text: str) -> set[tuple[str, str]]:
+    """(number, unit) pairs of a text, in one written form (« 25 euros » = « 25 € »)."""
+    found = set()
+    for number, unit in _FIGURE.findall(text):
+        value = re.sub(r"[ \u00a0\u202f]", "", number).replace(".", ",")
+        value = re.sub(r",0+$", "", value)
+        unit = unit.lower()
+        found.add((value, _UNIT_ALIASES.get(unit, unit)))
+    return found
+
+
+def _figures_held(sentence: str, unit: str) -> bool:
+    """Every figure of the sentence is in the unit, with the same unit when it has one."""
+    wanted = figures(sentence)
+    if not wanted:
+        return True
+    held = figures(unit)
+    numbers = {n for n, _ in held}
+    return all((n, u) in held if u else n in numbers for n, u in wanted)
+
+
+def support(sentence: str, passage: str, *, known: frozenset[str] = frozenset()) -> float:
+    """How well *one sentence* of the passage supports what a sentence adds to ``known``
+    (the question's words): the best share of its new content words that a single unit
+    of the passage (sentence, list item, table row) holds, with all its figures and their
+    units. Words scattered across a passage support nothing: a sentence is a claim, and a
+    claim is supported by a sentence, not by a bag of words.
+
+    A sentence that only restates the question adds nothing and gets no support; a
+    figure absent from the supporting unit means no support either.
     """
-    figures = set(_NUMBER.findall(sentence))
-    if figures - set(_NUMBER.findall(passage)):
-        return 0.0
+    return best_unit(sentence, passage, known=known)[0]
+
+
+def best_unit(
+    sentence: str, passage: str, *, known: frozenset[str] = frozenset()
+) -> tuple[float, str]:
+    """The support of ``sentence`` by its best unit of ``passage``, and that unit."""
     novel = set(content_stems(sentence)) - known
     if not novel:
-        return 0.0
-    return len(novel & set(content_stems(passage))) / len(novel)
+        return 0.0, ""
+    best: tuple[float, str] = (0.0, "")
+    for unit in _passage_units(passage):
+        if not _figures_held(sentence, unit):
+            continue
+        share = len(novel & set(content_stems(f"{unit}"))) / len(novel)
+        if share > best[0]:
+            best = (share, unit)
+    return best
+
+
+@lru_cache(maxsize=4096)
+def _passage_units(passage: str) -> tuple[str, ...]:
+    """The units of a passage; a list item or row also joined to its lead-in, which it
+    means little without (« Une déclaration préalable suffit pour : … 5 et 20 m² »)."""
+    units = split_units(passage)
+    return tuple(
+        [u.text for u in units if u.text] + [f"{u.lead} {u.text}" for u in units if u.lead]
+    )
 
 
 @dataclass(frozen=True)
@@ -136,6 +203,9 @@ def ground_answer(
         if not key or key in seen:
             continue
         seen.add(key)
+        if problems(bare, known=[question, *passages]):
+            result.removed.append(sentence)  # a loop, a cut sentence, a made-up word
+            continue
         scores = [
             support(bare, passage, known=known) if eligible is None or n in eligible else 0.0
             for n, passage in enumerate(passages, start=1)

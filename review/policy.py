@@ -22,15 +22,19 @@ class Reason(enum.StrEnum):
     policy_always = "policy_always"
     engine_unavailable = "engine_unavailable"
     personal_data = "personal_data"
+    truncated = "truncated"
+    interrupted = "interrupted"
 
 
 PRIORITY = {
     Reason.human_requested: 50,
     Reason.engine_unavailable: 45,
+    Reason.interrupted: 45,
     Reason.negative_feedback: 40,
     Reason.sensitive_topic: 35,
     Reason.citation_invalid: 30,
     Reason.unsupported_sentence: 25,
+    Reason.truncated: 25,
     Reason.weak_support: 20,
     Reason.personal_data: 15,
     Reason.policy_always: 10,
@@ -39,16 +43,16 @@ PRIORITY = {
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Support levels, calibrated on ../shared/eval (see docs/answers.md).
+    """Coverage levels (``review.coverage``), calibrated by the rules of docs/answers.md.
 
-    Support is the share of the question's content words found in its best passage.
+    Coverage is the share of what the question is specifically about (its terms weighed
+    by their idf in the corpus) that the best unit of the passages answers.
     """
 
-    # Below: decline. The highest level that declines at most 2 % of answerable questions.
+    # Below: decline without asking the model.
     decline_below: float = 0.35
     # Below (and above decline_below): answer, but flag as weak support, so a corpus with
-    # the "flagged" policy holds it. The lowest level that declines or holds at least 95 %
-    # of unanswerable questions on both shared sets.
+    # the "flagged" policy holds it.
     weak_below: float = 0.55
 
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 from anyio import to_thread
@@ -20,9 +21,10 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from corpora.db import make_engine, make_session_factory, transaction
+from corpora.db import make_engine, make_session_factory, transaction, utcnow
 from corpora.uploads import Ingestor
 from retrieval.index import SearchIndex
+from review.answers import requeue_interrupted
 from review.verified import withdraw_for_document
 from server import (
     api,
@@ -37,14 +39,14 @@ from server import (
     pages_review,
     pages_transparency,
 )
-from server.answering import AnswerService
+from server.answering import AnswerMode, AnswerService
 from server.database import upgrade
 from server.errors import install_error_handlers
 from server.llm import LLMClient
 from server.search import open_search_index
 from server.security import install_security
 from server.settings import PROJECT_ROOT, Settings
-from server.templating import anchor, cite_links
+from server.templating import anchor, answer_html, cite_links, markdown, plain_text
 from server.worker import IndexingWorker
 
 log = logging.getLogger(__name__)
@@ -122,13 +124,19 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
         sessions=sessions,
         index=index,
         llm=llm,
-        answers=AnswerService(sessions=sessions, index=index, llm=llm, k=settings.retrieval_k),
+        answers=AnswerService(
+            sessions=sessions,
+            index=index,
+            llm=llm,
+            k=settings.retrieval_k,
+            mode=AnswerMode(settings.answer_mode),
+        ),
         ingestor=ingestor,
         worker=IndexingWorker(ingestor),
     )
 
 
-HOUSEKEEPING_EVERY_S = 24 * 3600
+HOUSEKEEPING_EVERY_S = 600
 
 
 def keep_audit_log_short(state: AppState) -> int:
@@ -141,15 +149,27 @@ def keep_audit_log_short(state: AppState) -> int:
     return removed
 
 
+def requeue_interrupted_answers(state: AppState) -> int:
+    """Queue answers left ``generating`` by a process that died (older than any live
+    request can be); returns how many."""
+    older_than = utcnow() - timedelta(seconds=2 * state.settings.llm_timeout_s + 60)
+    with transaction(state.sessions) as session:
+        count = requeue_interrupted(session=session, older_than=older_than)
+    if count:
+        log.warning("%d answer(s) interrupted while being written sent to the review queue", count)
+    return count
+
+
 def _tidy(state: AppState) -> None:
     """The chores of a running app; a failed round is logged and tried again next time."""
     try:
         keep_audit_log_short(state)
+        requeue_interrupted_answers(state)
     except Exception:
         log.exception("housekeeping round failed")
 
 
-async def _daily_chores(state: AppState) -> None:
+async def _chores(state: AppState) -> None:
     while True:
         await asyncio.sleep(HOUSEKEEPING_EVERY_S)
         await to_thread.run_sync(_tidy, state)
@@ -167,7 +187,7 @@ def create_app(
         app.state.guichet = state
         state.worker.start()
         await to_thread.run_sync(_tidy, state)
-        chores = asyncio.create_task(_daily_chores(state), name="guichet-housekeeping")
+        chores = asyncio.create_task(_chores(state), name="guichet-housekeeping")
         log.info(
             "Guichet ready: engine %s, model %s",
             settings.effective_llm_base_url,
@@ -191,6 +211,9 @@ def create_app(
     )
     templates = Jinja2Templates(directory=str(WEB / "templates"))
     templates.env.filters["cite_links"] = cite_links
+    templates.env.filters["answer_html"] = answer_html
+    templates.env.filters["markdown"] = markdown
+    templates.env.filters["plain_text"] = plain_text
     templates.env.filters["anchor"] = anchor
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")

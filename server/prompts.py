@@ -97,6 +97,34 @@ def condense_messages(
     return [HumanMessage(_CONDENSE[lang].format(history=lines, question=question))]
 
 
+_CHOOSE = {
+    "fr": (
+        "Voici des phrases tirées des documents de « {corpus} », numérotées.\n{sentences}\n\n"
+        "Question : {question}\nQuelle phrase répond à la question ? Donne seulement son numéro."
+    ),
+    "en": (
+        "Here are numbered sentences from the documents of “{corpus}”.\n{sentences}\n\n"
+        "Question: {question}\nWhich sentence answers the question? Give its number only."
+    ),
+}
+
+
+def choice_messages(
+    *, corpus_title: str, question: str, sentences: list[str], language: str
+) -> list[BaseMessage]:
+    """Ask the model which of the numbered sentences answers the question (the answer is
+    constrained to one of the numbers by structured outputs)."""
+    lang = language if language in _CHOOSE else "fr"
+    numbered = "\n".join(
+        f"{n}. {s.replace('<', '‹').replace('>', '›')}" for n, s in enumerate(sentences, 1)
+    )
+    return [
+        HumanMessage(
+            _CHOOSE[lang].format(corpus=corpus_title, sentences=numbered, question=question)
+        )
+    ]
+
+
 def citation_regex(n_passages: int) -> str:
     """Constrain decoding so that any bracket is a valid passage marker ``[1]``..``[n]``.
 

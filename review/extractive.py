@@ -1,0 +1,300 @@
+"""Answers made of the documents' own sentences, chosen for the question.
+
+A small model cannot be trusted to restate a fee or a deadline; a sentence of the
+procedure can. The extractive answer is whole units of the retrieved passages (sentences,
+list items with their lead-in, table rows with their headers), chosen by how much of what
+the question is *specifically* about each one holds:
+
+- every question term weighs its idf in the corpus, so « combien », « coûte », « mairie »
+  count little and « passeport », « témoins » count a lot; interrogatives weigh nothing;
+- a unit earns the terms it holds, and half of those only its title, section or lead-in
+  hold (a fee row says « 42 € », its table says « passeport »);
+- a number of the question that falls in a range of the unit (« 16 ans » in « de 15 à 17
+  ans », « 900 € » in « de 801 à 1 100 € ») or that the unit repeats is a strong sign;
+- a unit that gives the kind of answer asked (an amount for « combien », a date or a
+  duration for « quand ») gets a small bonus.
+
+The composer then keeps the best unit, with the rest of its list or table when the question
+asks for the list as a whole, and a neighbour sentence it depends on (« Elle est à régler
+avant le 20 »). Units that are questions, headings or navigation never make an answer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from retrieval.analysis import fold_accents
+from retrieval.units import Unit, UnitKind, split_units
+from review.quality import french_frequencies
+
+# Words that ask rather than say what the question is about.
+INTERROGATIVES = frozenset(
+    """combien comment quand quel quelle quels quelles ou pourquoi qui quoi est-ce
+    lequel laquelle lesquels lesquelles""".split()
+)
+NUMBER_MATCH_BONUS = 0.35
+DENSE_WEIGHT = 0.5
+ANSWER_TYPE_BONUS = 0.05
+CONTEXT_SHARE = 0.5
+LIST_TIE = 0.02  # items of one list within this score of the best are one answer
+MAX_LIST_UNITS = 8
+_ANAPHORA = re.compile(r"^(il|elle|ils|elles|ce|cet|cette|ces|celui|celle|cela|ça)\b", re.I)
+_NUMBER = re.compile(r"\d+(?:[ \u00a0\u202f]\d{3})*(?:[.,]\d+)?")
+_RANGE = re.compile(
+    r"(?:de|entre)\s+(?P<low>\d[\d \u00a0\u202f]*(?:[.,]\d+)?)\s*(?:€|ans?|m²|m2|euros?)?\s*"
+    r"(?:à|et)\s+(?P<high>\d[\d \u00a0\u202f]*(?:[.,]\d+)?)"
+    r"|(?:jusqu'à|moins de|au plus)\s+(?P<max>\d[\d \u00a0\u202f]*(?:[.,]\d+)?)"
+    r"|(?:plus de|au moins|à partir de|dès)\s+(?P<min>\d[\d \u00a0\u202f]*(?:[.,]\d+)?)",
+    re.I,
+)
+_AMOUNT = re.compile(r"\d[\d \u00a0\u202f]*(?:[.,]\d+)?\s*(?:€|euros?)|\bgratuit", re.I)
+_WHEN = re.compile(
+    r"\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|janvier|février|mars|avril|"
+    r"mai|juin|juillet|août|septembre|octobre|novembre|décembre|jours?|semaines?|mois|ans?|"
+    r"heures?|\d{1,2}\s*h)\b",
+    re.I,
+)
+_ASKS_AMOUNT = re.compile(r"\b(combien|prix|co[uû]t|co[uû]te|tarifs?|montant|payer)\b", re.I)
+_ASKS_WHEN = re.compile(r"\b(quand|d[ée]lai|date|jusqu'?\s?[àa] quand|quel jour|heure)\b", re.I)
+
+
+@dataclass(frozen=True)
+class SourcePassage:
+    """What the composer needs of a retrieved passage; ``n`` is its marker number."""
+
+    n: int
+    title: str
+    section: str
+    text: str
+
+
+@dataclass
+class Candidate:
+    """A unit of a passage, scored for the question."""
+
+    n: int
+    unit: Unit
+    held: float  # share of the question's weight the unit itself holds
+    covered: float  # share held by the unit or its context (title, section, lead-in)
+    number_match: bool
+    score: float  # how well it answers, to rank units against each other
+    siblings: list[Unit] = field(default_factory=list)
+    dense: float | None = None  # cosine of the unit (with its context) and the question
+
+    @property
+    def coverage(self) -> float:
+        """How much of the question this unit answers, comparable across questions."""
+        return self.covered
+
+
+@dataclass
+class Composition:
+    """The answer text (units with their markers), the passages it cites, and the
+    candidate it was built around."""
+
+    text: str
+    cited: list[int]
+    best: Candidate | None
+
+
+Weights = Callable[[str], dict[str, tuple[float, bool]]]  # term: (idf, in the corpus)
+Similarity = Callable[[str, list[str]], list[float]]
+
+
+class Extractor:
+    """Scores passage units for a question and composes the answer from the best ones.
+
+    ``analyze`` is the lexical analyser of the index (so terms compare as search does);
+    ``weights`` gives each analysed term of a text its idf in the corpus.
+    """
+
+    def __init__(
+        self,
+        *,
+        analyze: Callable[[str], list[str]],
+        weights: Weights,
+        similarity: Similarity | None = None,
+    ) -> None:
+        self._analyze = analyze
+        self._weights = weights
+        self._similarity = similarity
+
+    @staticmethod
+    def content_terms(analyze: Callable[[str], list[str]], text: str) -> list[str]:
+        """The analysed terms of ``text`` that say what it is about (no interrogatives)."""
+        interrogative = _interrogative_terms(analyze)
+        return [t for t in analyze(text) if t not in interrogative]
+
+    def question_weights(self, question: str) -> dict[str, float]:
+        """The question's content terms and how much each says about its subject: its idf
+        in the corpus times its specificity in everyday French (``specificity``)."""
+        interrogative = _interrogative_terms(self._analyze)
+        idf = self._weights(question)
+        weights: dict[str, float] = {}
+        for word in _WORDS.findall(question):
+            if word.isdigit():
+                continue  # numbers are matched as numbers (ranges), not as words
+            for term in self._analyze(word):
+                if term in idf and term not in interrogative:
+                    value, in_corpus = idf[term]
+                    value *= specificity(word, in_corpus=in_corpus)
+                    weights[term] = max(weights.get(term, 0.0), value)
+        return weights
+
+    def candidates(self, question: str, passages: Sequence[SourcePassage]) -> list[Candidate]:
+        """Every quotable unit of ``passages``, best first."""
+        weights = self.question_weights(question)
+        total = sum(weights.values())
+        numbers = [_to_float(n) for n in _NUMBER.findall(question)]
+        asks_amount = bool(_ASKS_AMOUNT.search(question))
+        asks_when = bool(_ASKS_WHEN.search(question))
+        found: list[Candidate] = []
+        for passage in passages:
+            units = split_units(passage.text)
+            heading_terms = set(self._analyze(f"{passage.title} {passage.section}"))
+            for unit in units:
+                if not unit.quotable or len(unit.text) < 12:
+                    continue
+                own = set(self._analyze(unit.text))
+                context = heading_terms | set(self._analyze(unit.lead))
+                held = sum(w for t, w in weights.items() if t in own)
+                covered = sum(w for t, w in weights.items() if t in own or t in context)
+                share_held = held / total if total else 0.0
+                share_covered = covered / total if total else 0.0
+                match = _number_match(numbers, unit.text)
+                score = share_held + CONTEXT_SHARE * (share_covered - share_held)
+                if match:
+                    score += NUMBER_MATCH_BONUS
+                if (asks_amount and _AMOUNT.search(unit.text)) or (
+                    asks_when and _WHEN.search(unit.text)
+                ):
+                    score += ANSWER_TYPE_BONUS
+                siblings = [u for u in units if u.block == unit.block and u.kind == unit.kind]
+                found.append(
+                    Candidate(passage.n, unit, share_held, share_covered, match, score, siblings)
+                )
+        if self._similarity is not None and found:
+            texts = [_with_context(passages, c) for c in found]
+            for candidate, cosine in zip(found, self._similarity(question, texts), strict=True):
+                candidate.dense = cosine
+            _add_dense(found)
+        # Ties go to the better-ranked passage, then to reading order.
+        found.sort(key=lambda c: (-c.score, c.n, c.unit.position))
+        return found
+
+    def compose(
+        self, candidates: Sequence[Candidate], best: Candidate | None = None
+    ) -> Composition:
+        """The answer built around ``best`` (default: the first candidate)."""
+        if not candidates and best is None:
+            return Composition("", [], None)
+        best = best or candidates[0]
+        chosen = [best.unit]
+        if best.unit.kind in (UnitKind.item, UnitKind.row) and not best.number_match:
+            # The list answers as a whole when its context covers the question as much
+            # for every item as for the best one (« Pièces à fournir » of the PACS).
+            tied = [
+                c.unit
+                for c in candidates
+                if c.n == best.n
+                and c.unit in best.siblings
+                and best.covered > 0
+                and c.covered >= best.covered - LIST_TIE
+            ]
+            if len(tied) > 1:
+                chosen = sorted(tied, key=lambda u: u.position)[:MAX_LIST_UNITS]
+        elif best.unit.kind == UnitKind.sentence and _ANAPHORA.match(best.unit.text):
+            before = [u for u in best.siblings if u.position == best.unit.position - 1]
+            chosen = before + chosen
+        return Composition(_render(chosen, best.n), [best.n], best)
+
+
+_WORDS = re.compile(r"[^\W_]+", re.UNICODE)
+# Everyday-French frequency (log10 of the count) at which a word stops saying anything
+# specific (« faut », « demande », « combien ») and below which it is fully specific.
+GENERIC_LOG_FREQUENCY = 5.5
+SPECIFIC_LOG_FREQUENCY = 3.5
+UNKNOWN_WORD_SPECIFICITY = 0.25
+
+
+def specificity(word: str, *, in_corpus: bool) -> float:
+    """How much a word of the question says about its subject, from everyday French.
+
+    Common words (« faut », « demande ») say little even when the corpus rarely uses them;
+    a word of neither French nor the corpus is a typo or slang (« didentité », « koi »):
+    it weighs little rather than count against the question.
+    """
+    count = french_frequencies().get(fold_accents(word.lower()))
+    if count is None:
+        return 1.0 if in_corpus else UNKNOWN_WORD_SPECIFICITY
+    level = math.log10(count + 1)
+    span = GENERIC_LOG_FREQUENCY - SPECIFIC_LOG_FREQUENCY
+    return min(1.0, max(0.2, (GENERIC_LOG_FREQUENCY - level) / span))
+
+
+_INTERROGATIVE_CACHE: dict[int, frozenset[str]] = {}
+
+
+def _interrogative_terms(analyze: Callable[[str], list[str]]) -> frozenset[str]:
+    key = id(analyze)
+    if key not in _INTERROGATIVE_CACHE:
+        _INTERROGATIVE_CACHE[key] = frozenset(t for w in INTERROGATIVES for t in analyze(w))
+    return _INTERROGATIVE_CACHE[key]
+
+
+def _with_context(passages: Sequence[SourcePassage], candidate: Candidate) -> str:
+    """What the embedder compares with the question: the unit under its headings."""
+    passage = next(p for p in passages if p.n == candidate.n)
+    head = " — ".join(part for part in (passage.title, passage.section) if part)
+    return f"{head}\n{candidate.unit.lead} {candidate.unit.text}".strip()
+
+
+def _add_dense(candidates: list[Candidate]) -> None:
+    """Add the meaning of each unit to its score: its cosine rescaled between the median
+    and the best cosine of this question's units (an embedder's cosines are compressed,
+    and only their order among one question's units means much)."""
+    cosines = sorted(c.dense for c in candidates if c.dense is not None)
+    if not cosines:
+        return
+    floor, top = cosines[len(cosines) // 2], cosines[-1]
+    spread = top - floor
+    for c in candidates:
+        if c.dense is not None and spread > 0:
+            c.score += DENSE_WEIGHT * max(0.0, (c.dense - floor) / spread)
+
+
+def _render(units: list[Unit], n: int) -> str:
+    """Units as the asker reads them: a lead-in line, then one unit per line, each cited."""
+    lines: list[str] = []
+    lead = units[0].lead if units[0].kind in (UnitKind.item, UnitKind.row) else ""
+    if lead:
+        lines.append(lead)
+    bullet = "- " if lead or len(units) > 1 and units[0].kind != UnitKind.sentence else ""
+    for unit in units:
+        text = unit.text.rstrip(" ;,")
+        if text[-1] not in ".!?…":
+            text += "."
+        lines.append(f"{bullet}{text[:-1].rstrip()} [{n}]{text[-1]}")
+    return "\n".join(lines)
+
+
+def _to_float(text: str) -> float:
+    return float(re.sub(r"[ \u00a0\u202f]", "", text).replace(",", "."))
+
+
+def _number_match(numbers: list[float], text: str) -> bool:
+    """True when a number of the question is in a range of ``text`` or repeated there."""
+    if not numbers:
+        return False
+    for match in _RANGE.finditer(text):
+        low = match.group("low") or match.group("min")
+        high = match.group("high") or match.group("max")
+        lo = _to_float(low) if low else float("-inf")
+        hi = _to_float(high) if high else float("inf")
+        if any(lo <= x <= hi for x in numbers):
+            return True
+    present = {_to_float(n) for n in _NUMBER.findall(text)}
+    return any(x in present for x in numbers)

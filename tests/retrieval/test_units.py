@@ -1,0 +1,55 @@
+"""Passages cut into quotable units: sentences, list items with their lead-in, table rows."""
+
+from __future__ import annotations
+
+from retrieval.units import UnitKind, plain, split_units
+
+FEES = """Le prix du repas dépend du quotient familial (QF) du foyer :
+
+| Quotient familial | Prix du repas |
+|---|---|
+| De 801 à 1 100 € | 3,00 € |
+| Plus de 1 500 € | 4,30 € |
+"""
+
+
+def test_table_rows_carry_their_headers_and_lead_in() -> None:
+    rows = [u for u in split_units(FEES) if u.kind == UnitKind.row]
+    assert [r.text for r in rows] == [
+        "Quotient familial : De 801 à 1 100 € — Prix du repas : 3,00 €",
+        "Quotient familial : Plus de 1 500 € — Prix du repas : 4,30 €",
+    ]
+    assert rows[0].lead == "Le prix du repas dépend du quotient familial (QF) du foyer :"
+
+
+def test_list_items_keep_their_lead_in_across_a_blank_line() -> None:
+    units = split_units("Une **déclaration préalable** suffit pour :\n\n- un abri de 5 à 20 m² ;\n")
+    item = next(u for u in units if u.kind == UnitKind.item)
+    assert item.text == "un abri de 5 à 20 m²"
+    assert item.lead == "Une déclaration préalable suffit pour :"
+
+
+def test_sentences_split_but_not_after_abbreviations_or_initials() -> None:
+    units = split_units("M. Dupont reçoit le mardi (cf. art. 3). Le dossier est gratuit !")
+    assert [u.text for u in units] == [
+        "M. Dupont reçoit le mardi (cf. art. 3).",
+        "Le dossier est gratuit !",
+    ]
+
+
+def test_questions_headings_and_navigation_are_not_quotable() -> None:
+    text = (
+        "## Questions pour réviser\n\n1. Quelle partie de la fleur devient le fruit ?\n\n"
+        "Logement > Location immobilière > Accéder à un logement social\n\nPièces nécessaires\n"
+    )
+    kinds = {u.text: u.kind for u in split_units(text)}
+    assert kinds["Questions pour réviser"] == UnitKind.heading
+    assert kinds["Quelle partie de la fleur devient le fruit ?"] == UnitKind.question
+    assert kinds["Pièces nécessaires"] == UnitKind.heading
+    assert not any(u.quotable for u in split_units(text))
+
+
+def test_markdown_inline_syntax_is_removed() -> None:
+    assert plain("Un **timbre** de `25 €`, voir [le site](https://ex.fr/a).") == (
+        "Un timbre de 25 €, voir le site (https://ex.fr/a)."
+    )

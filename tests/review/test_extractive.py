@@ -1,0 +1,72 @@
+"""Extractive answers: whole units of the passages, chosen for what the question asks."""
+
+from __future__ import annotations
+
+import math
+
+from retrieval.analysis import FrenchAnalyzer
+from review.extractive import Extractor, SourcePassage
+
+ANALYZER = FrenchAnalyzer()
+PASSEPORT = SourcePassage(
+    1,
+    "Passeport : première demande et renouvellement",
+    "Coût",
+    "Le passeport est payant, y compris en cas de renouvellement :\n\n"
+    "| Demandeur | Prix du timbre fiscal |\n|---|---|\n| Majeur | 86 € |\n"
+    "| Mineur de 15 à 17 ans | 42 € |\n| Mineur de moins de 15 ans | 17 € |\n",
+)
+PIECES = SourcePassage(
+    2,
+    "Mariage et PACS",
+    "Le PACS > Pièces à fournir",
+    "- La **convention de PACS** ;\n- la **déclaration conjointe** d'enregistrement ;\n"
+    "- une **pièce d'identité** de chaque partenaire.\n",
+)
+LECON = SourcePassage(
+    3,
+    "La reproduction des plantes à fleurs",
+    "De la fleur au fruit",
+    "Dans cette leçon, on cherche à comprendre comment une fleur devient un fruit ? "
+    "Après la fécondation, l'ovaire grossit et se transforme en fruit.",
+)
+PASSAGES = [PASSEPORT, PIECES, LECON]
+
+
+def _weights(text: str) -> dict[str, tuple[float, bool]]:
+    """idf over the three passages (what the index computes over a corpus)."""
+    documents = [set(ANALYZER.analyze(f"{p.title} {p.section} {p.text}")) for p in PASSAGES]
+    weights = {}
+    for term in ANALYZER.analyze(text):
+        df = sum(term in d for d in documents)
+        weights[term] = (math.log1p((len(documents) - df + 0.5) / (df + 0.5)), df > 0)
+    return weights
+
+
+EXTRACTOR = Extractor(analyze=ANALYZER.analyze, weights=_weights)
+
+
+def answer(question: str) -> str:
+    return EXTRACTOR.compose(EXTRACTOR.candidates(question, PASSAGES)).text
+
+
+def test_a_number_of_the_question_picks_its_row_of_the_table() -> None:
+    text = answer("Quel est le prix d'un passeport pour ma fille de 16 ans ?")
+    assert "42 €" in text and "86 €" not in text and "17 €" not in text
+    assert text.startswith("Le passeport est payant")  # the row's lead-in says what it is
+
+
+def test_a_list_question_gets_the_whole_list_each_item_cited() -> None:
+    text = answer("Quels documents faut-il pour un PACS ?")
+    assert text.count("[2]") == 3
+    assert "convention de PACS" in text and "**" not in text
+
+
+def test_a_question_of_the_lesson_never_answers_itself() -> None:
+    text = answer("Quelle partie de la fleur devient le fruit ?")
+    assert "ovaire" in text and "?" not in text
+
+
+def test_no_unit_is_offered_for_a_subject_no_passage_treats() -> None:
+    candidates = EXTRACTOR.candidates("Combien coûte un permis de chasse ?", PASSAGES)
+    assert max(c.coverage for c in candidates) < 0.35

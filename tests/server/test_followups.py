@@ -1,0 +1,42 @@
+"""Follow-ups made to stand alone by rule when the model's rewrite cannot be used."""
+
+from __future__ import annotations
+
+from retrieval.analysis import FrenchAnalyzer
+from review.extractive import Extractor
+from server.followups import FollowUps
+
+ANALYZER = FrenchAnalyzer()
+FOLLOWUPS = FollowUps(
+    analyze=ANALYZER.analyze,
+    content=lambda text: set(Extractor.content_terms(ANALYZER.analyze, text)),
+)
+
+
+def test_a_subject_already_asked_about_replaces_its_phrase() -> None:
+    previous = "Combien coûte la salle polyvalente pour un week-end ?"
+    assert FOLLOWUPS.by_rule("et la salle du Lavoir ?", previous) == (
+        "Combien coûte la salle du Lavoir pour un week-end ?"
+    )
+
+
+def test_a_new_subject_weighs_more_than_the_previous_one() -> None:
+    rewritten = FOLLOWUPS.by_rule(
+        "et pour un passeport ?", "J'ai perdu ma carte d'identité, combien ça coûte ?"
+    )
+    assert rewritten.count("passeport") == 2 and rewritten.endswith("combien ça coûte ?")
+
+
+def test_a_followup_without_subject_asks_about_the_previous_one() -> None:
+    rewritten = FOLLOWUPS.by_rule("et c'est combien ?", "Quels documents pour un PACS ?")
+    assert "PACS" in rewritten and "combien" in rewritten
+
+
+def test_only_rewrites_keeping_the_followup_are_used() -> None:
+    previous = "J'ai perdu ma carte d'identité, combien ça coûte ?"
+    question = "et pour un passeport ?"
+    assert FOLLOWUPS.usable("Combien coûte un passeport perdu ?", question=question, previous=previous)
+    assert not FOLLOWUPS.usable(previous, question=question, previous=previous)
+    assert not FOLLOWUPS.usable("Le passeport coûte 86 € [1].", question=question, previous=previous)
+    assert FOLLOWUPS.is_followup(question)
+    assert not FOLLOWUPS.is_followup("Combien de témoins faut-il pour un mariage ?")
