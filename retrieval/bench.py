@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from retrieval.chunking import indexed_text
-from retrieval.embedding import Embedder
+from retrieval.embedding import TextEmbedder
 from retrieval.eval import load_dataset
 from retrieval.index import DocumentChunks, SearchIndex
 from retrieval.types import Chunk
@@ -32,7 +32,7 @@ class SyntheticEmbedder:
     cores; the search path (query embedding, Chroma, BM25, fusion) stays the real one.
     """
 
-    def __init__(self, real: Embedder, seed: int = 0) -> None:
+    def __init__(self, real: TextEmbedder, seed: int = 0) -> None:
         self.real = real
         self.name = real.name
         self.dimension = real.dimension
@@ -60,7 +60,7 @@ def bench_search(
     *,
     chunks: int,
     vocabulary: Sequence[str],
-    embedder: Embedder,
+    embedder: TextEmbedder,
     queries: int = 200,
     k: int = 5,
     root: Path | None = None,
@@ -131,7 +131,9 @@ def bench_search(
     }
 
 
-def bench_ingest(*, dataset: Path, embedder: Embedder, root: Path | None = None) -> dict[str, Any]:
+def bench_ingest(
+    *, dataset: Path, embedder: TextEmbedder, root: Path | None = None
+) -> dict[str, Any]:
     """Total ingest (parse, chunk, embed, index) next to embedding the same chunks alone."""
     root = root or Path(tempfile.mkdtemp(prefix="guichet-bench-ingest-"))
     documents, _ = load_dataset(dataset)

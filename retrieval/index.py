@@ -28,7 +28,7 @@ from retrieval.catalog import Catalog
 from retrieval.chunking import indexed_text
 from retrieval.embedding import TextEmbedder
 from retrieval.errors import RetrievalError
-from retrieval.fusion import Candidate, fuse
+from retrieval.fusion import Candidate, FusionRule, fuse, rule_for
 from retrieval.lexical import LexicalIndex
 from retrieval.reranking import RERANK_DEPTH, CrossEncoderReranker, PairScorer
 from retrieval.types import Chunk, Passage
@@ -72,8 +72,10 @@ class SearchIndex:
         chroma_database: str | None = None,
         reranker_model: str | None = None,
         reranker: PairScorer | None = None,
+        fusion: FusionRule | None = None,
     ) -> None:
         self.root = Path(root)
+        self.fusion = fusion or rule_for(embedder.name)
         self.root.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
         self.catalog = Catalog(self.root / "retrieval-catalog.sqlite3")
@@ -257,11 +259,32 @@ class SearchIndex:
                 self._lexical[corpus] = index
         return index
 
+    def term_weights(self, *, corpus: str, text: str) -> dict[str, tuple[float, bool]]:
+        """The analysed terms of ``text`` with their idf in ``corpus`` (how much finding
+        each one says about what the text is about) and whether any chunk holds them."""
+        lexical = self.lexical_index(corpus)
+        return {
+            term: (lexical.idf(term), lexical.holds(term))
+            for term in self._analyzer.analyze(text)
+        }
+
+    def similarities(self, query: str, texts: list[str]) -> list[float]:
+        """Cosine of ``query`` with each text, by the index's embedder."""
+        if not texts:
+            return []
+        vectors = self.embedder.embed_documents_array(texts)
+        return [float(x) for x in vectors @ self.embedder.embed_query_array(query)]
+
+    @property
+    def analyzer(self) -> FrenchAnalyzer:
+        """The French analysis every lexical comparison must share."""
+        return self._analyzer
+
     def search(self, *, corpus: str, query: str, k: int = 5) -> list[Passage]:
         """The ``k`` best passages of ``corpus`` for ``query`` (hybrid, then reranked)."""
         started = time.perf_counter()
         ranked = self.candidates(corpus=corpus, query=query, pool=max(CANDIDATE_POOL, 2 * k))
-        fuse(ranked)
+        fuse(ranked, method=self.fusion.method, lexical_weight=self.fusion.lexical_weight)
         ranked.sort(key=lambda c: c.fused, reverse=True)
         passages = self._passages(corpus, ranked, query, k)
         logger.debug(

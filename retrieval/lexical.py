@@ -81,6 +81,14 @@ class _Field:
         # Passing ids and vocab skips bm25s's own tokeniser (we analysed already).
         self.model.index((per_document, self.vocab), create_empty_token=False, show_progress=False)
 
+    def document_frequency(self, term: str) -> int:
+        """How many chunks hold ``term`` (0 when unknown)."""
+        position = self.vocab.get(term)
+        if position is None or self.model is None:
+            return 0
+        indptr = self.model.scores["indptr"]
+        return int(indptr[position + 1] - indptr[position])
+
     def scores(self, terms: Sequence[str], size: int) -> np.ndarray | None:
         known = [self.vocab[t] for t in terms if t in self.vocab]
         if not known or self.model is None:
@@ -107,6 +115,16 @@ class LexicalIndex:
             self.generation,
             time.perf_counter() - started,
         )
+
+    def holds(self, term: str) -> bool:
+        """Does any chunk hold ``term``?"""
+        return self._full.document_frequency(term) > 0
+
+    def idf(self, term: str) -> float:
+        """How specific ``term`` is to few chunks (BM25's Lucene idf; a term no chunk
+        holds gets the highest value)."""
+        df = self._full.document_frequency(term)
+        return float(np.log1p((self.size - df + 0.5) / (df + 0.5)))
 
     def scores(self, terms: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """BM25 of every chunk, aligned with ``chunk_ids``: (full + weighted head, head)."""

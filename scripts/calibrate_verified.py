@@ -6,15 +6,25 @@ of the single-question entries are verified answers too (distractors); the other
 ask questions that no verified answer covers and must find nothing (negatives).
 A served answer counts as right when its expected answer is the same text, or nearly
 (the FAQ holds duplicated entries whose answers differ by a few words).
-A wrong verified answer is worse than a normal answer: pick the precision first.
 
-Usage: .venv/bin/python scripts/calibrate_verified.py
+The candidates and their signals come from the production path: the verified questions
+are indexed by ``review.verified.index_verified`` in a real ``SearchIndex`` with the
+configured embedder, and each query is scored as ``find_verified`` scores it.
+
+Rule (precision first: a wrong verified answer is worse than a normal one, which is still
+checked): among the dense weights and thresholds below, the one with the highest recall
+whose precision is at least 0.9.
+
+Usage: .venv/bin/python scripts/calibrate_verified.py [--model e5] [--root DIR]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,14 +32,30 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from retrieval.embedding import Embedder  # noqa: E402
-from review.verified import lexical_similarity, match_score  # noqa: E402
+from retrieval.embedding import load_embedder  # noqa: E402
+from retrieval.index import SearchIndex  # noqa: E402
+from review.models import VerifiedAnswer  # noqa: E402
+from review.verified import (  # noqa: E402
+    CANDIDATES,
+    index_name,
+    index_verified,
+    lexical_similarity,
+    match_score,
+)
 
 DATA = ROOT.parent / "shared" / "eval" / "cnil-faq" / "questions.jsonl"
+WEIGHTS = (0.3, 0.5, 0.7, 0.9)
+MIN_PRECISION = 0.9
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="e5")
+    parser.add_argument("--root", type=Path, default=None)
+    args = parser.parse_args()
     rows = [json.loads(line) for line in DATA.read_text(encoding="utf-8").splitlines()]
     groups: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
@@ -44,38 +70,50 @@ def main() -> None:
             lexical_similarity(a["answer"][:300], b["answer"][:300]) >= 0.6
         )
 
-    embedder = Embedder()
-    v = embedder.embed_documents_array([r["question"] for r in verified])
-    q = embedder.embed_documents_array([r["question"] for r in queries])
-    dense = q @ v.T
-    per_query = []  # (dense, lexical, index) of the nearest candidates of each query
-    for qi, row in enumerate(queries):
-        top = np.argsort(-dense[qi])[:8]
+    root = args.root or Path(tempfile.mkdtemp(prefix="guichet-verified-"))
+    embedder = load_embedder(args.model, cache=root / "embedding-cache.sqlite3")
+    index = SearchIndex(root=root, embedder=embedder)
+    for number, row in enumerate(verified, start=1):
+        entry = VerifiedAnswer(id=number, question=row["question"], text=row["answer"])
+        index_verified(index=index, corpus="cnil", verified=entry)
+    per_query = []  # (dense, lexical, verified index) of the candidates of each query
+    for row in queries:
+        passages = index.search(corpus=index_name("cnil"), query=row["question"], k=CANDIDATES)
         per_query.append(
             [
                 (
-                    float(dense[qi, j]),
-                    lexical_similarity(row["question"], verified[j]["question"]),
-                    int(j),
+                    p.dense_score or 0.0,
+                    lexical_similarity(row["question"], p.chunk.text),
+                    int(p.chunk.document_id) - 1,
                 )
-                for j in top
+                for p in passages
             ]
         )
     positives = sum(1 for r in queries if any(same(r, v) for v in verified))
-    print(f"verified={len(verified)} queries={len(queries)} with an answer={positives}")
+    print(f"embedder={embedder.name} verified={len(verified)} queries={len(queries)} "
+          f"with an answer={positives}")
     print("dense_weight threshold precision recall served")
-    for weight in (0.3, 0.5, 0.7):
-        for threshold in np.arange(0.72, 0.97, 0.04):
+    best: tuple[float, float, float, float] | None = None
+    for weight in WEIGHTS:
+        for threshold in np.arange(0.60, 0.97, 0.02):
             accepted = correct = 0
             for row, candidates in zip(queries, per_query, strict=True):
+                if not candidates:
+                    continue
                 score, j = max((match_score(d, lex, weight), j) for d, lex, j in candidates)
                 if score >= threshold:
                     accepted += 1
                     correct += int(same(row, verified[j]))
             precision = correct / accepted if accepted else 1.0
-            print(
-                f"{weight:.1f} {threshold:.2f} {precision:.3f} {correct / positives:.3f} {accepted}"
-            )
+            recall = correct / positives
+            print(f"{weight:.1f} {threshold:.2f} {precision:.3f} {recall:.3f} {accepted}")
+            if precision >= MIN_PRECISION and (best is None or recall > best[3]):
+                best = (weight, float(threshold), precision, recall)
+    if best:
+        print(
+            f"chosen: dense_weight={best[0]:.1f} threshold={best[1]:.2f} "
+            f"precision={best[2]:.3f} recall={best[3]:.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -430,7 +430,9 @@ def db_upgrade() -> None:
 
 
 def _dataset(dataset: Path) -> Path:
-    if not (dataset / "questions.jsonl").is_file() or not (dataset / "documents").is_dir():
+    from retrieval.datasets import is_dataset
+
+    if not is_dataset(dataset):
         raise _fail(tr("cli.dataset_missing", path=dataset))
     return dataset
 
@@ -485,6 +487,10 @@ def eval_answers(
     ] = None,
     unanswerable: Annotated[int, typer.Option(help="Combien en prendre.")] = 50,
     concurrency: Annotated[int, typer.Option(help="Questions posées en parallèle.")] = 8,
+    details: Annotated[
+        Path | None,
+        typer.Option(help="Fichier JSON Lines : question, état, réponse et sources de chacune."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
 ) -> None:
     """Pose chaque question au vrai pipeline (moteur embarqué si GUICHET_LLM_BASE_URL est vide)."""
@@ -519,6 +525,7 @@ def eval_answers(
                         n_unanswerable=unanswerable,
                         concurrency=concurrency,
                         progress=lambda d, t: progress.update(task, completed=d, total=t),
+                        details=details,
                     )
                 finally:
                     await state.llm.aclose()
@@ -634,7 +641,7 @@ def bench_retrieval(
     import tempfile
 
     from retrieval.bench import bench_search
-    from retrieval.embedding import Embedder
+    from retrieval.embedding import load_embedder
 
     settings = _settings()
     with tempfile.TemporaryDirectory(prefix="guichet-bench-") as root:
@@ -642,7 +649,7 @@ def bench_retrieval(
             chunks=chunks,
             vocabulary=_demo_vocabulary(),
             queries=queries,
-            embedder=Embedder(settings.embedding_model),
+            embedder=load_embedder(settings.embedding_model),
             root=Path(root),
         )
     _print_figures(result, as_json)
@@ -657,10 +664,12 @@ def bench_ingest(
     import tempfile
 
     from retrieval.bench import bench_ingest as run
-    from retrieval.embedding import Embedder
+    from retrieval.embedding import load_embedder
 
     settings = _settings()
     _dataset(dataset)
     with tempfile.TemporaryDirectory(prefix="guichet-bench-") as root:
-        result = run(dataset=dataset, embedder=Embedder(settings.embedding_model), root=Path(root))
+        result = run(
+            dataset=dataset, embedder=load_embedder(settings.embedding_model), root=Path(root)
+        )
     _print_figures(result, as_json)

@@ -110,9 +110,17 @@ def parse_html(text: str, *, fallback_title: str) -> ParsedDocument:
 
 
 def parse_markdown(text: str, *, fallback_title: str) -> ParsedDocument:
-    """ATX (``#``) and setext headings give the section paths; fenced code is kept as text."""
+    """ATX (``#``) and setext headings give the section paths; fenced code is kept as text.
+
+    A long page whose only Markdown heading is its title (a web page saved as text, a
+    service-public fiche) has its headings as plain lines: they are found as
+    ``plain_line_headings`` describes. A short page (an FAQ entry) is left whole: it makes
+    few passages, and its short lines are more often list items than headings.
+    """
     builder = SectionBuilder()
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if sum(1 for line in lines if _MD_HEADING.match(line)) <= 1 and len(text) >= LONG_PAGE:
+        lines = _mark_plain_headings(lines)
     paragraph: list[str] = []
     in_fence = False
     first_h1 = ""
@@ -153,13 +161,96 @@ def parse_markdown(text: str, *, fallback_title: str) -> ParsedDocument:
 
 
 def parse_text(text: str, *, fallback_title: str) -> ParsedDocument:
-    """Plain text: one section; a short first line followed by a blank line is the title."""
+    """Plain text: a short first line followed by a blank line is the title; headings are
+    plain lines (see ``plain_line_headings``)."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
     title = fallback_title
     first, sep, rest = text.partition("\n\n")
     if sep and "\n" not in first and len(first) <= 120:
         title, text = clean_inline(first), rest
     builder = SectionBuilder()
-    for block in text.split("\n\n"):
-        builder.paragraph(block)
+    paragraph: list[str] = []
+    levels = plain_line_headings(text.split("\n")) if len(text) >= LONG_PAGE else {}
+    for number, line in enumerate(text.split("\n")):
+        if number in levels:
+            if paragraph:
+                builder.paragraph("\n".join(paragraph))
+                paragraph = []
+            builder.heading(levels[number], line)
+        elif not line.strip():
+            if paragraph:
+                builder.paragraph("\n".join(paragraph))
+                paragraph = []
+        else:
+            paragraph.append(line)
+    if paragraph:
+        builder.paragraph("\n".join(paragraph))
     return ParsedDocument(title, builder.finish(), "text")
+
+
+# Characters from which a page without markup is cut into sections at its plain-line
+# headings: about four passages.
+LONG_PAGE = 4000
+_END_PUNCTUATION = (".", ",", ";", ":", "!", "…", "»", ")")
+_NAVIGATION_TRAIL = re.compile(r"\S\s>\s\S")
+
+
+def plain_line_headings(lines: list[str]) -> dict[int, int]:
+    """Which lines of a page without markup are headings, and their level (2 or 3).
+
+    A heading is a short line (at most 12 words, 90 characters) that starts with a
+    capital or a digit and does not end a sentence (a final « ? » is allowed: « Qui peut
+    faire la demande ? »). Short lines that follow a lead-in ending with « : », or another
+    such item, are list items, not headings; navigation trails (« Logement > Location »)
+    and fields (« Thème : Internet ») are text. Levels: a heading ending with « ? », or directly followed by another
+    heading, opens a part (level 2); the others are its subsections (level 3).
+    """
+    candidates: list[int] = []
+    in_list = False
+    previous = ""
+    for number, raw in enumerate(lines):
+        line = clean_inline(raw)
+        if not line:
+            continue
+        short = len(line) <= 90 and len(line.split()) <= 12
+        unpunctuated = not line.endswith(_END_PUNCTUATION)
+        starts_capital = line[0].isupper() or line[0].isdigit()
+        if previous.endswith(":"):
+            in_list = True
+        elif not (short and unpunctuated) or not starts_capital:
+            in_list = in_list and short and not line.endswith((".", "?"))
+        if (
+            short
+            and unpunctuated
+            and starts_capital
+            and not in_list
+            and not _NAVIGATION_TRAIL.search(line)
+            and " : " not in line  # a field (« Thème : Internet »), not a heading
+            and not line.startswith("#")
+        ):
+            candidates.append(number)
+        elif line.endswith((".", "?", "!")) and not short:
+            in_list = False
+        previous = line
+    levels: dict[int, int] = {}
+    following = {a: b for a, b in zip(candidates, candidates[1:], strict=False)}
+    for number in candidates:
+        nxt = following.get(number)
+        directly_followed = nxt is not None and not any(
+            lines[i].strip() for i in range(number + 1, nxt)
+        )
+        opens_part = lines[number].strip().endswith("?") or directly_followed
+        levels[number] = 2 if opens_part else 3
+    return levels
+
+
+def _mark_plain_headings(lines: list[str]) -> list[str]:
+    """Plain-line headings rewritten as Markdown headings, blank lines around them."""
+    levels = plain_line_headings(lines)
+    out: list[str] = []
+    for number, line in enumerate(lines):
+        if number in levels:
+            out += ["", "#" * levels[number] + " " + clean_inline(line), ""]
+        else:
+            out.append(line)
+    return out
