@@ -56,15 +56,31 @@ class FakeEngine:
     def __init__(self, reply: Reply | None = None) -> None:
         self.reply: Reply = reply or (lambda request: "Je ne sais pas.")
         self.requests: list[dict] = []
+        self.tokenized: list[dict] = []
         self.down = False
+        self.window = 8192  # the context length it reports, as vLLM does
+        self.refuse: tuple[int, str] | None = None  # answer completions with this error
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         if self.down:
             raise httpx.ConnectError("engine down", request=request)
         if request.url.path.endswith("/models"):
-            return httpx.Response(200, json={"data": [{"id": "fake", "object": "model"}]})
+            return httpx.Response(
+                200,
+                json={"data": [{"id": "fake", "object": "model", "max_model_len": self.window}]},
+            )
+        if request.url.path.endswith("/tokenize"):
+            body = json.loads(request.content)
+            text = " ".join(m["content"] for m in body["messages"])
+            self.tokenized.append(body)
+            return httpx.Response(200, json={"count": len(text) // 3 + 10})
         body = json.loads(request.content)
         self.requests.append(body)
+        if self.refuse is not None:
+            status, message = self.refuse
+            return httpx.Response(
+                status, json={"object": "error", "message": message, "code": status}
+            )
         return httpx.Response(
             200,
             content=sse_completion(self.reply(body)),
