@@ -1,9 +1,12 @@
-"""Jinja filters: presentation only, always escaping before adding markup."""
+"""Jinja filters: presentation only, always escaping or sanitising before adding markup."""
 
 from __future__ import annotations
 
 import re
+from functools import cache
 
+import nh3
+from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
@@ -26,3 +29,74 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 def anchor(value: str) -> str:
     """An HTML id and URL fragment that needs no escaping (chunk ids contain ``@`` and ``#``)."""
     return _UNSAFE.sub("-", value)
+
+
+# What Markdown from documents, answers and reviewers may become: text structure only.
+# No raw HTML (the parser escapes it), no images, no styles, links that cannot run script.
+_ALLOWED_TAGS = {
+    "p",
+    "br",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "code",
+    "blockquote",
+    "a",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+}
+
+
+@cache
+def _parser() -> MarkdownIt:
+    # "commonmark" + tables; html=False: HTML written in a document is shown as text.
+    # breaks: a single line break in a document is one in the page too.
+    return MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False}).enable(
+        "table"
+    )
+
+
+def markdown(text: str | None) -> Markup:
+    """Markdown rendered as sanitised HTML (answers, excerpts, document passages).
+
+    Headings become at most ``h3`` so that the page's own outline stays right.
+    """
+    if not text:
+        return Markup("")
+    html = _parser().render(re.sub(r"^#{1,2}(?=\s)", "###", text, flags=re.M))
+    clean = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)
+
+
+def answer_html(text: str | None, anchor_prefix: str) -> Markup:
+    """An answer as HTML: its Markdown rendered, each ``[n]`` a link to source n."""
+    html = str(markdown(text))
+    return Markup(
+        _MARKER.sub(
+            lambda m: f'<a class="cite" href="#{anchor_prefix}-{m.group(1)}">[{m.group(1)}]</a>',
+            html,
+        )
+    )
+
+
+def plain_text(text: str | None) -> str:
+    """A passage without its Markdown syntax, for short excerpts (cut anywhere safely)."""
+    from retrieval.units import split_units
+
+    return " ".join(unit.text for unit in split_units(text or ""))
