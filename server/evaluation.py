@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from corpora.db import Base, UTCDateTime, transaction, utcnow
 from corpora.models import CorpusKind, ReviewPolicy
 from corpora.repository import create_corpus, get_corpus
+from database import Base, UTCDateTime, transaction, utcnow
 from retrieval.eval import load_dataset
 from review.models import Answer, AnswerStatus
 from server.answering import Caller
