@@ -333,6 +333,11 @@ def test_asking_is_rate_limited(secure_client: TestClient) -> None:
     page = secure_client.post("/chat/ask", data=body, headers={**FROM_PAGE, "HX-Request": "true"})
     assert page.status_code == 429 and "retry-after" in page.headers
     assert "Patientez" in page.text
+    # So do the streamed routes, the ones the chat page's script uses.
+    streamed = secure_client.post("/api/v1/ask/stream", json=body)
+    assert streamed.status_code == 429
+    chat_stream = secure_client.post("/chat/stream", data=body, headers=FROM_PAGE)
+    assert chat_stream.status_code == 429
     # Another caller (a token) has a budget of their own.
     add_user(secure_client, "agent", Role.agent)
     bearer = {"Authorization": f"Bearer {token_for(secure_client, 'agent')}"}
