@@ -11,8 +11,6 @@ name at all: people type passwords into the name field. Events are kept for
 from __future__ import annotations
 
 import enum
-import hashlib
-import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -77,19 +75,13 @@ class Actor:
 
     ``id`` is None from the shell (whoever may run the command on the server);
     ``via`` names the interface: ``api``, ``web`` or ``cli``;
-    ``source`` is the hashed address (:func:`hash_address`), None from the shell.
+    ``source`` is a keyed hash of the caller's address (the web layer makes it), None
+    from the shell.
     """
 
     id: int | None
     via: str
     source: str | None = None
-
-
-def hash_address(address: str | None, key: bytes) -> str | None:
-    """A keyed, truncated hash of a client address: comparable, not reversible."""
-    if not address:
-        return None
-    return hmac.new(key, address.encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def record(

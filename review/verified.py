@@ -19,7 +19,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -279,13 +279,3 @@ def withdraw_for_document(
         withdrawn.append(verified.id)
     session.flush()
     return withdrawn
-
-
-def as_dict(match: VerifiedMatch) -> dict[str, Any]:
-    """The label shown with a served verified answer (for views and templates)."""
-    return {
-        "verified_answer_id": match.verified.id,
-        "approved_by": match.approved_by_name,
-        "approved_by_role": match.approved_by_role,
-        "approved_at": match.approved_at.isoformat(timespec="seconds"),
-    }
