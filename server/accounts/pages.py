@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -14,8 +13,8 @@ from accounts.errors import AccountError
 from accounts.models import Role, User
 from accounts.permissions import Action, can
 from accounts.tokens import tokens_of
-from accounts.users import get_user, verify_password
 from corpora.repository import corpora_of, list_corpora
+from server.accounts import service
 from server.accounts.service import allowed_token_corpora
 from server.accounts.web import (
     by,
@@ -29,7 +28,6 @@ from server.deps import CurrentUser, DbSession, State, Tr
 from server.i18n import Translator
 from server.schemas import RowId
 from server.security.install import security_of
-from server.security.ratelimit import hit
 from server.security.sessions import end_session, refresh_session, source, start_session
 
 router = APIRouter(include_in_schema=False)
@@ -54,14 +52,8 @@ def sign_in(
     password: str = Form("", max_length=200),
     next: str = Form("/account", max_length=500),
 ) -> Response:
-    engine = state.db
     rule = security_of(request.app).login_rule
-    name_key = "name:" + hashlib.sha256(name.strip().lower().encode()).hexdigest()
-    waits = [
-        hit(engine, rule, "address:" + source(request)),
-        hit(engine, rule, name_key),
-    ]
-    wait = max((w for w in waits if w is not None), default=None)
+    wait = service.sign_in_wait(db=state.db, rule=rule, source=source(request), name=name)
     if wait is not None:
         response = render_page(
             request,
@@ -80,20 +72,14 @@ def sign_in(
     if not password:
         errors["password"] = tr("login.password_missing")
     user = (
-        verify_password(session=session, name=name.strip(), password=password)
+        service.sign_in(
+            session=session, name=name.strip(), password=password, source=source(request)
+        )
         if not errors
         else None
     )
     if user is None:
         if not errors:
-            known = get_user(session=session, name=name.strip())
-            audit.record(
-                session=session,
-                event=audit.Event.sign_in_failed,
-                subject_id=known.id if known else None,
-                source=source(request),
-                via="web",
-            )
             errors["form"] = tr("error.invalid_credentials")
         return render_page(
             request,
@@ -106,9 +92,6 @@ def sign_in(
         )
     start_session(request, user)
     request.session["role"] = user.role.value  # for the navigation only, never for rights
-    audit.record_action(
-        session=session, event=audit.Event.sign_in, by=by(request, user), subject_id=user.id
-    )
     fallback = "/admin" if user.role == Role.admin else "/account"
     return RedirectResponse(safe_next(next, fallback), status_code=303)
 

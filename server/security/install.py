@@ -12,7 +12,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from server.openapi import complete_openapi
 from server.security.csrf import CSRFMiddleware
 from server.security.headers import SecurityHeadersMiddleware
-from server.security.ratelimit import RateLimitMiddleware, Rule
+from server.security.limits import RateLimitMiddleware
+from server.security.ratelimit import Rule
 from server.security.sessions import SESSION_COOKIE, csrf_token, secret_key
 from server.settings import Settings
 

@@ -1,5 +1,5 @@
-"""Rate limits: fixed windows counted in the database, so that every worker shares them,
-and the middleware that applies them to the routes that ask for it.
+"""Rate limits: fixed windows counted in the database, so that every worker shares them
+(the middleware that applies them to routes is in limits.py).
 
 One row per (bucket, window): an upsert adds one hit and returns the count in the same
 statement, which is atomic on PostgreSQL and on SQLite alike. Buckets are hashes of the
@@ -9,24 +9,16 @@ caller's identity (user, token or address), never the identity itself.
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import time
 from dataclasses import dataclass
 from typing import Any, cast
 
-from anyio import to_thread
 from sqlalchemy import BigInteger, Engine, Integer, String, Table, delete
 from sqlalchemy.orm import Mapped, mapped_column
-from starlette.datastructures import Headers
-from starlette.requests import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from database import Base
-from server.security.headers import refusal
-from server.security.sessions import address_hash
 
-log = logging.getLogger(__name__)
 # Windows never last longer than this; older rows are swept when a window opens.
 MAX_WINDOW_S = 3600
 
@@ -93,44 +85,3 @@ def hit(engine: Engine, rule: Rule, identity: str, *, now: float | None = None) 
     if hits <= rule.limit:
         return None
     return max(1, math.ceil(window_start + rule.window_s - now))
-
-
-class RateLimitMiddleware:
-    """Counts the requests of the routes in ``Security.rate_limited``; 429 past the limit."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        application = scope["app"]
-        rule = application.state.security.rate_limited.get((scope["method"], scope.get("path", "")))
-        if rule is None or rule.limit <= 0:
-            await self.app(scope, receive, send)
-            return
-        identity = caller_identity(application, scope)
-        engine = application.state.guichet.db
-        wait = await to_thread.run_sync(hit, engine, rule, identity)
-        if wait is not None:
-            log.info("rate limit %s reached", rule.name)
-            response = refusal(Request(scope), 429, "rate_limited", {"Retry-After": str(wait)})
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
-def caller_identity(app: Any, scope: Scope) -> str:
-    """Who to count: the token, the signed-in user, else the (hashed) address.
-
-    A citizen's session id is not used: dropping the cookie would reset the count.
-    """
-    headers = Headers(scope=scope)
-    authorization = headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
-        return "token:" + hashlib.sha256(authorization[7:].strip().encode()).hexdigest()
-    user_id = scope.get("session", {}).get("user_id")
-    if isinstance(user_id, int):
-        return f"user:{user_id}"
-    return "address:" + address_hash(app, scope)
