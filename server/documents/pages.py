@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from accounts.errors import NotAllowed
 from accounts.permissions import Action, can
-from corpora.models import Corpus, Document
+from corpora.models import Corpus
 from corpora.repository import CorpusError, list_corpora, list_documents
 from server.deps import CurrentUser, DbSession, State, Tr
 from server.documents import service
@@ -189,12 +189,8 @@ def document_page(
     passage: str | None = None,
 ) -> Response:
     """A document as indexed, the cited passage highlighted (opened from a citation)."""
-    document = session.get(Document, document_id)
-    if (
-        document is None
-        or document.deleted_at is not None
-        or not can(session=session, user=user, action=Action.read_documents, corpus=document.corpus)
-    ):
+    document = service.readable_document(session, user, document_id)
+    if document is None:
         return error_page(request, tr, status=404, message=tr("error.unknown_document"))
     chunks = state.index.document_chunks(corpus=document.corpus.name, document_id=str(document.id))
     return render(request, "document.html", tr, document=document, chunks=chunks, passage=passage)

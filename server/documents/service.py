@@ -15,7 +15,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from accounts.permissions import Action, require
+from accounts.permissions import Action, can, require
 from corpora.lifecycle import DocumentLifecycle
 from corpora.models import Corpus, Document, DocumentStatus
 from corpora.repository import CorpusError, get_corpus
@@ -50,6 +50,17 @@ def managed_document(session: Session, user: User | None, document_id: int) -> D
     if document is None or document.deleted_at is not None:
         raise CorpusError("unknown_document")
     managed_corpus(session, user, document.corpus.name)
+    return document
+
+
+def readable_document(session: Session, user: User | None, document_id: int) -> Document | None:
+    """A live document of a corpus ``user`` may read (None: unknown, as for a course the
+    caller does not belong to: its documents' existence is not told)."""
+    document = session.get(Document, document_id)
+    if document is None or document.deleted_at is not None:
+        return None
+    if not can(session=session, user=user, action=Action.read_documents, corpus=document.corpus):
+        return None
     return document
 
 
