@@ -56,8 +56,8 @@ serve: install
 	$(BIN)/guichet serve
 
 lint: install-app
-	$(BIN)/ruff check server retrieval review corpora tests
-	$(BIN)/ruff format --check server retrieval review corpora tests
+	$(BIN)/ruff check server retrieval review corpora accounts database tests
+	$(BIN)/ruff format --check server retrieval review corpora accounts database tests
 	$(BIN)/mypy
 
 test: install system-deps ## Run the whole suite (real vLLM, real browser, PostgreSQL, Chroma server)
@@ -65,7 +65,7 @@ test: install system-deps ## Run the whole suite (real vLLM, real browser, Postg
 	$(BIN)/pytest
 	@echo "==> Les tests de données à nouveau, sur PostgreSQL et un serveur Chroma"
 	$(BIN)/pytest --db postgres --chroma server -m "not engine and not browser" \
-		tests/review tests/server tests/corpora tests/retrieval
+		tests/review tests/server tests/corpora tests/retrieval tests/accounts
 
 test-fast: install-app ## Unit tests only: no engine, no browser
 	$(BIN)/pytest -m "not engine and not browser and not slow"

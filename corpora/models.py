@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from corpora.db import Base, UTCDateTime, utcnow
+from database import Base, UTCDateTime, utcnow
 
 
 class CorpusKind(enum.StrEnum):

@@ -1,4 +1,4 @@
-"""Queries about corpora and their members."""
+"""Queries about corpora, their members and their documents."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from corpora.models import Corpus, CorpusKind, CorpusMember, ReviewPolicy
+from corpora.models import Corpus, CorpusKind, CorpusMember, Document, ReviewPolicy
 
 CORPUS_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -79,3 +79,14 @@ def corpora_of(*, session: Session, user_id: int, role: str | None = None) -> li
     if role is not None:
         query = query.where(CorpusMember.role == role)
     return list(session.scalars(query.order_by(Corpus.title)))
+
+
+def list_documents(*, session: Session, corpus: Corpus) -> list[Document]:
+    """The documents search serves (or will) for ``corpus``: deleted ones left out."""
+    return list(
+        session.scalars(
+            select(Document)
+            .where(Document.corpus_id == corpus.id, Document.deleted_at.is_(None))
+            .order_by(Document.title, Document.filename)
+        )
+    )

@@ -264,8 +264,7 @@ class SearchIndex:
         each one says about what the text is about) and whether any chunk holds them."""
         lexical = self.lexical_index(corpus)
         return {
-            term: (lexical.idf(term), lexical.holds(term))
-            for term in self._analyzer.analyze(text)
+            term: (lexical.idf(term), lexical.holds(term)) for term in self._analyzer.analyze(text)
         }
 
     def similarities(self, query: str, texts: list[str]) -> list[float]:

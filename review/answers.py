@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from corpora.db import utcnow
+from database import utcnow
+from review.access import owns_conversation
 from review.models import Answer, AnswerStatus, Conversation, ReviewItem, ReviewState
 
 
@@ -24,19 +25,13 @@ def open_conversation(
         conversation = session.get(Conversation, conversation_id)
         if conversation is None or conversation.corpus_id != corpus_id:
             return None
-        if not _belongs(conversation, user_id=user_id, session_id=session_id):
+        if not owns_conversation(conversation, user_id=user_id, session_id=session_id):
             return None
         return conversation
     conversation = Conversation(corpus_id=corpus_id, user_id=user_id, session_id=session_id)
     session.add(conversation)
     session.flush()
     return conversation
-
-
-def _belongs(conversation: Conversation, *, user_id: int | None, session_id: str | None) -> bool:
-    if conversation.user_id is not None:
-        return conversation.user_id == user_id
-    return conversation.session_id is not None and conversation.session_id == session_id
 
 
 def history(*, session: Session, conversation: Conversation, limit: int = 4) -> list[Answer]:

@@ -10,9 +10,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accounts.people import people
 from corpora.models import Corpus
 from review.models import ReviewEvent, ReviewItem
-from review.people import people
 
 CSV_COLUMNS = (
     "event_id",

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Enum, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from corpora.db import Base, UTCDateTime, utcnow
+from database import Base, UTCDateTime, utcnow
 
 
 def new_public_id() -> str:

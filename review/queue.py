@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from corpora.db import utcnow
+from database import utcnow
 from review import history
 from review.grounding import check_citations
 from review.models import Answer, AnswerStatus, ReviewItem, ReviewState

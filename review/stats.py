@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from corpora.db import utcnow
+from accounts.people import people
 from corpora.models import Corpus
+from database import utcnow
 from review.models import ReviewItem, ReviewState
-from review.people import people
 from review.queue import OPEN_STATES
 
 

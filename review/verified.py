@@ -8,8 +8,9 @@ are calibrated by ``scripts/calibrate_verified.py`` on the paraphrase groups of
 ``../shared/eval/cnil-faq``. The SQL row stays the truth: an entry left in the search
 index after a withdrawal is ignored.
 
-A verified answer is withdrawn as soon as a document it cites gets a new version: its
-text was checked against the old one.
+A verified answer is withdrawn as soon as a document it cites gets a new version (its
+text was checked against the old one) or is deleted: server/documents/lifecycle.py hooks
+:func:`withdraw_for_document` into every path that changes a document.
 """
 
 from __future__ import annotations
@@ -18,17 +19,17 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from corpora.db import utcnow
+from accounts.people import people
 from corpora.models import Corpus
+from database import utcnow
 from retrieval.types import Chunk, Passage
 from review.grounding import content_stems, fold
 from review.models import Answer, AnswerStatus, ReviewItem, VerifiedAnswer, VerifiedSource
-from review.people import people
 
 log = logging.getLogger(__name__)
 
@@ -255,6 +256,7 @@ def withdraw_for_document(
     session: Session,
     document_id: int,
     version: int | None = None,
+    reason: str = "document_updated",
     index: Searchable | None = None,
 ) -> list[int]:
     """Withdraw the active verified answers citing an older version of a document.
@@ -273,17 +275,7 @@ def withdraw_for_document(
     )
     withdrawn = []
     for verified in session.scalars(query.order_by(VerifiedAnswer.id)).all():
-        withdraw(session=session, verified=verified, reason="document_updated", index=index)
+        withdraw(session=session, verified=verified, reason=reason, index=index)
         withdrawn.append(verified.id)
     session.flush()
     return withdrawn
-
-
-def as_dict(match: VerifiedMatch) -> dict[str, Any]:
-    """The label shown with a served verified answer (for views and templates)."""
-    return {
-        "verified_answer_id": match.verified.id,
-        "approved_by": match.approved_by_name,
-        "approved_by_role": match.approved_by_role,
-        "approved_at": match.approved_at.isoformat(timespec="seconds"),
-    }

@@ -26,7 +26,8 @@ from pathlib import Path
 
 import httpx
 
-from server.engine import EmbeddedEngine, packaged_gguf_path, prepare_model
+from server.engine.prepare import packaged_gguf_path, prepare_model
+from server.engine.process import EmbeddedEngine
 from server.settings import Settings
 
 _TICK = os.sysconf("SC_CLK_TCK")

@@ -28,9 +28,9 @@ from anyio import to_thread
 from langchain_core.messages import BaseMessage
 from sqlalchemy.orm import Session, sessionmaker
 
-from corpora.db import transaction, utcnow
 from corpora.models import Corpus, ReviewPolicy
 from corpora.repository import get_corpus
+from database import transaction, utcnow
 from retrieval.index import SearchIndex
 from retrieval.types import Passage
 from review import answers as answer_repo
@@ -40,10 +40,10 @@ from review.grounding import SentenceSplitter, check_citations, ground_answer
 from review.models import Answer, AnswerStatus
 from review.policy import PRIORITY, Reason, Thresholds, decide, flag, sensitive_topic
 from review.verified import apply_verified, find_verified
+from server.answers.privacy import mask_personal_data
 from server.fitting import Fitted, PassageText, PromptTooLong, fit
 from server.followups import FollowUps
 from server.llm import EngineUnavailable, Generation, LLMClient
-from server.privacy import mask_personal_data
 from server.prompts import (
     answer_messages,
     choice_messages,

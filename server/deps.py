@@ -9,12 +9,21 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from server.accounts import User, restrict_to_token, session_fingerprint, user_for_token
-from server.app_state import state_of
+from accounts.models import User
+from accounts.permissions import require_admin, require_signed_in
+from accounts.tokens import restrict_to_token, user_for_token
+from accounts.users import session_fingerprint
 from server.errors import ApiError
 from server.errors import translator as _translator
 from server.i18n import Translator
-from server.permissions import require_admin
+from server.state import AppState, state_of
+
+
+def get_state(request: Request) -> AppState:
+    return state_of(request)
+
+
+State = Annotated[AppState, Depends(get_state)]
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -63,13 +72,11 @@ def get_current_user(request: Request, session: DbSession) -> User | None:
 CurrentUser = Annotated[User | None, Depends(get_current_user)]
 
 
-def require_user(user: CurrentUser) -> User:
-    if user is None:
-        raise ApiError(401, "unauthenticated")
-    return user
+def _signed_in(user: CurrentUser) -> User:
+    return require_signed_in(user)
 
 
-SignedInUser = Annotated[User, Depends(require_user)]
+SignedInUser = Annotated[User, Depends(_signed_in)]
 
 
 def _admin(user: CurrentUser) -> User:

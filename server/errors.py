@@ -1,4 +1,11 @@
-"""Typed errors turned into clear responses, French first."""
+"""Typed errors turned into clear responses, French first.
+
+Services raise the errors of their domain (``AccountError``, ``NotAllowed``,
+``CorpusError``, ``ReviewError``, ``AnswerHidden``, ``AskError``, ``OpenDataError``);
+:func:`to_http` is the one place that decides their HTTP status, and the handlers of
+:func:`install_error_handlers` answer with a page for a person's browser, a fragment for
+htmx, or JSON for programs.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from accounts.errors import AccountError, NotAllowed
+from corpora.repository import CorpusError
+from review.access import AnswerHidden
+from review.queue import ReviewError
+from server.answering import AskError
 from server.i18n import Translator, negotiate
+from server.opendata.service import OpenDataError
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +35,51 @@ class ApiError(Exception):
         self.status = status
         self.code = code
         self.values = values
+
+
+# AccountError and CorpusError codes that mean "no such thing (for you)" or "not yours to
+# ask"; their other codes are broken rules (400).
+_NOT_FOUND = {
+    "unknown_token",
+    "unknown_user",
+    "unknown_member",
+    "no_invitation",
+    "unknown_corpus",
+    "unknown_document",
+}
+_FORBIDDEN = {"only_students_join"}
+
+
+DOMAIN_ERRORS: tuple[type[Exception], ...] = (
+    ApiError,
+    NotAllowed,
+    AccountError,
+    CorpusError,
+    ReviewError,
+    AnswerHidden,
+    AskError,
+    OpenDataError,
+)
+
+
+def to_http(error: Exception) -> ApiError:
+    """The HTTP status and message of a domain error: decided here, and only here."""
+    if isinstance(error, ApiError):
+        return error
+    if isinstance(error, NotAllowed):
+        return ApiError(403 if error.signed_in else 401, error.code)
+    if isinstance(error, AccountError | CorpusError):
+        details = getattr(error, "details", {})
+        if error.code in _NOT_FOUND:
+            return ApiError(404, error.code, **details)
+        return ApiError(403 if error.code in _FORBIDDEN else 400, error.code, **details)
+    if isinstance(error, ReviewError):
+        return ApiError(error.status, error.code, **error.details)
+    if isinstance(error, AnswerHidden | AskError):
+        return ApiError(404, error.code)
+    if isinstance(error, OpenDataError):
+        return ApiError(404 if error.code == "not_open_data" else 400, error.code, **error.details)
+    raise TypeError(f"not a domain error: {error!r}")
 
 
 def translator(request: Request) -> Translator:
@@ -71,9 +129,12 @@ def _respond(
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, error: ApiError) -> Response:
-        return _respond(request, error.status, error.code, error.values)
+    async def _domain_error(request: Request, error: Exception) -> Response:
+        http = to_http(error)
+        return _respond(request, http.status, http.code, http.values)
+
+    for error_class in DOMAIN_ERRORS:
+        app.add_exception_handler(error_class, _domain_error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import JSON, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from corpora.db import Base, UTCDateTime, transaction, utcnow
 from corpora.models import CorpusKind, ReviewPolicy
 from corpora.repository import create_corpus, get_corpus
+from database import Base, UTCDateTime, transaction, utcnow
 from retrieval.datasets import EvalSet, Question, load_sets
 from retrieval.eval import chunk_files
 from review.models import Answer

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from starlette.routing import Mount
 
+from server.deps import get_current_user
 from server.schemas import ErrorOut
 
 ERROR_REF = {"$ref": "#/components/schemas/ErrorOut"}
@@ -83,8 +84,6 @@ def _error(description: str, headers: dict[str, Any] | None = None) -> dict[str,
 
 def complete_openapi(app: FastAPI, *, rate_limited: set[tuple[str, str]]) -> None:
     """Wrap ``app.openapi`` so that the description is completed once, when first asked."""
-    from server.deps import get_current_user
-
     original = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -1,74 +1,14 @@
-"""Request and response bodies of the JSON API."""
+"""Bodies every part of the API shares: the error shape, the health checks, path ids."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from fastapi import Path
+from pydantic import BaseModel
 
-
-class CorpusOut(BaseModel):
-    name: str
-    title: str
-    kind: Literal["procedures", "course"]
-    review_policy: Literal["never", "flagged", "always"]
-    language: str
-
-
-class CorporaOut(BaseModel):
-    corpora: list[CorpusOut]
-
-
-class AskIn(BaseModel):
-    corpus: str = Field(min_length=1, max_length=64, description="Corpus name.")
-    question: str = Field(min_length=1, max_length=2000, description="The question asked.")
-    conversation_id: str | None = Field(
-        default=None, max_length=64, description="Continue this conversation."
-    )
-
-
-class CitationOut(BaseModel):
-    n: int
-    document_id: int | str
-    title: str
-    excerpt: str
-    section: str = ""
-    page: int | None = None
-    chunk_id: str = ""
-
-
-class AnswerOut(BaseModel):
-    answer_id: str
-    conversation_id: str
-    status: Literal["generating", "released", "pending_review", "declined", "rejected"]
-    question: str
-    answer: str | None = Field(description="Null while the answer is held for review.")
-    citations: list[CitationOut]
-    message: str | None = Field(
-        default=None, description="What to tell the asker about this status (translated)."
-    )
-    verified: str | None = Field(
-        default=None, description="« Réponse vérifiée par … le … » for a verified answer."
-    )
-    energy_wh: float | None = Field(
-        default=None,
-        description="Estimated Wh spent generating this answer (tokens × configured Wh per "
-        "1,000 tokens; docs/energy.md). Null when nothing was generated or not visible.",
-    )
-    energy_label: str | None = Field(
-        default=None, description="energy_wh for people, e.g. « 4,6 mWh »."
-    )
-
-
-class FeedbackIn(BaseModel):
-    helpful: bool = Field(description="Whether the answer helped.")
-    comment: str | None = Field(default=None, max_length=2000, description="Optional comment.")
-
-
-class FeedbackOut(BaseModel):
-    answer_id: str
-    helpful: bool
-    queued: bool = Field(description="True when the answer was sent to the review queue.")
+# Ids in paths stay within the databases' 32-bit integers (larger ones are simply unknown).
+RowId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 class ErrorDetail(BaseModel):
@@ -80,6 +20,11 @@ class ErrorOut(BaseModel):
     error: ErrorDetail
 
 
+def error_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a route: each status with its description, as ``ErrorOut``."""
+    return {code: {"model": ErrorOut, "description": text} for code, text in descriptions.items()}
+
+
 class HealthOut(BaseModel):
     status: Literal["ok"]
 
@@ -88,3 +33,15 @@ class ReadyOut(BaseModel):
     status: Literal["ready", "unavailable"]
     checks: dict[str, bool]
     down: list[str]
+
+
+_REFUSALS = {
+    400: "The request breaks a rule (see the error code)",
+    403: "Not allowed",
+    404: "Not found",
+}
+
+
+def refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """:func:`error_responses` with the usual wording of 400, 403 and 404."""
+    return error_responses({code: _REFUSALS[code] for code in codes})

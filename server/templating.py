@@ -1,15 +1,26 @@
-"""Jinja filters: presentation only, always escaping or sanitising before adding markup."""
+"""Templates: the Jinja environment, its filters, and rendering a page or a partial.
+
+Filters are presentation only, always escaping or sanitising before adding markup.
+"""
 
 from __future__ import annotations
 
 import re
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 import nh3
+from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from server.i18n import Translator
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def cite_links(text: str, anchor_prefix: str) -> Markup:
@@ -21,9 +32,6 @@ def cite_links(text: str, anchor_prefix: str) -> Markup:
             escaped,
         )
     )
-
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def anchor(value: str) -> str:
@@ -100,3 +108,31 @@ def plain_text(text: str | None) -> str:
     from retrieval.units import split_units
 
     return " ".join(unit.text for unit in split_units(text or ""))
+
+
+def make_templates(directory: Path) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(directory))
+    templates.env.filters["cite_links"] = cite_links
+    templates.env.filters["answer_html"] = answer_html
+    templates.env.filters["markdown"] = markdown
+    templates.env.filters["plain_text"] = plain_text
+    templates.env.filters["anchor"] = anchor
+    return templates
+
+
+def render(
+    request: Request, template: str, tr: Translator, /, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """``template`` with the translator and the language in its context."""
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request, template, {"t": tr, "lang": tr.language, **context}, status_code=status_code
+    )
+
+
+def render_fragment(request: Request, template: str, tr: Translator, /, **context: Any) -> str:
+    """A partial as a string (an answer sent inside a server-sent event)."""
+    templates: Jinja2Templates = request.app.state.templates
+    return templates.get_template(template).render(
+        request=request, t=tr, lang=tr.language, **context
+    )

@@ -10,12 +10,15 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from retrieval.embedding import Embedder
+from retrieval.index import SearchIndex
 from server.app import create_app
 from server.settings import PROJECT_ROOT, Settings
 from tests.chroma import ChromaServer
+from tests.factories import session, sessions  # noqa: F401 - fixtures
 from tests.fake_engine import FakeEngine
 from tests.postgres import PostgresServer
-from tests.server.conftest_engine import embedded_engine, prepared_model_dir  # noqa: F401
+from tests.server.engine.fixtures import embedded_engine, prepared_model_dir  # noqa: F401
 from tests.storage import Storage, new_storage
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -91,3 +94,23 @@ def client(settings: Settings, fake_engine: FakeEngine) -> Iterator[TestClient]:
     app = create_app(settings, llm_http=httpx.AsyncClient(transport=fake_engine.transport()))
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The packaged all-MiniLM-L6-v2, loaded once (a few seconds); the embedder loads with
+    ``local_files_only``, so nothing is ever downloaded."""
+    return Embedder()
+
+
+@pytest.fixture
+def index(tmp_path: Path, embedder: Embedder, storage: Storage) -> Iterator[SearchIndex]:
+    """A fresh index on a temporary folder (SQLite catalog; Chroma as the run asks)."""
+    search_index = SearchIndex(
+        root=tmp_path / "index",
+        embedder=embedder,
+        chroma_url=storage.chroma_url,
+        chroma_database=storage.chroma_database,
+    )
+    yield search_index
+    search_index.close()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from corpora.db import transaction
 from corpora.models import CorpusKind, ReviewPolicy
 from corpora.repository import create_corpus, get_corpus
-from corpora.uploads import accept_upload
-from server.app import AppState
+from database import transaction
+from server.state import AppState
 
 
 def state(client: TestClient) -> AppState:
@@ -39,16 +38,8 @@ def add_document(client: TestClient, corpus: str, filename: str, text: str) -> i
     with transaction(app_state.sessions) as session:
         target = get_corpus(session=session, name=corpus)
         assert target is not None
-        accepted = accept_upload(
-            session=session,
-            corpus=target,
-            filename=filename,
-            data=text.encode(),
-            uploads_dir=app_state.settings.uploads_dir,
-            max_bytes=app_state.settings.max_upload_bytes,
+        accepted = app_state.documents.accept(
+            session=session, corpus=target, filename=filename, data=text.encode()
         )
-    version_id = app_state.ingestor.claim_next()
-    while version_id is not None:
-        app_state.ingestor.process(version_id)
-        version_id = app_state.ingestor.claim_next()
+    app_state.documents.index_pending()
     return accepted.document_id

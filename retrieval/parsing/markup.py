@@ -202,8 +202,9 @@ def plain_line_headings(lines: list[str]) -> dict[int, int]:
     capital or a digit and does not end a sentence (a final « ? » is allowed: « Qui peut
     faire la demande ? »). Short lines that follow a lead-in ending with « : », or another
     such item, are list items, not headings; navigation trails (« Logement > Location »)
-    and fields (« Thème : Internet ») are text. Levels: a heading ending with « ? », or directly followed by another
-    heading, opens a part (level 2); the others are its subsections (level 3).
+    and fields (« Thème : Internet ») are text. Levels: a heading ending with « ? », or
+    directly followed by another heading, opens a part (level 2); the others are its
+    subsections (level 3).
     """
     candidates: list[int] = []
     in_list = False

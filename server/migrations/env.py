@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from server.database import metadata
+from server.schema import metadata
 
 config = context.config
 connection = config.attributes.get("connection")

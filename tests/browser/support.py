@@ -20,13 +20,14 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Page
 
-from corpora.db import transaction
+from accounts.models import Role
+from accounts.users import create_user
 from corpora.models import CorpusKind, Document, DocumentStatus, ReviewPolicy
 from corpora.repository import add_member, create_corpus, get_corpus
-from corpora.uploads import accept_upload
-from server.accounts import Role, create_user
-from server.app import AppState, create_app
+from database import transaction
+from server.app import create_app
 from server.settings import PROJECT_ROOT, Settings
+from server.state import AppState
 from tests.fake_engine import FakeEngine
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -116,13 +117,8 @@ class LiveServer:
         with transaction(self.state.sessions) as session:
             target = get_corpus(session=session, name=corpus)
             assert target is not None
-            accepted = accept_upload(
-                session=session,
-                corpus=target,
-                filename=filename,
-                data=text.encode(),
-                uploads_dir=self.state.settings.uploads_dir,
-                max_bytes=self.state.settings.max_upload_bytes,
+            accepted = self.state.documents.accept(
+                session=session, corpus=target, filename=filename, data=text.encode()
             )
         self.state.worker.wake()
         self.wait_indexed(accepted.document_id, timeout_s)

@@ -13,7 +13,7 @@ import docx
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from server.accounts import Role
+from accounts.models import Role
 from tests.browser.support import LiveServer, PageCheck, sign_in, tab_to
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from server.accounts import Role
+from accounts.models import Role
 from tests.browser.support import LiveServer, PageCheck, sign_in, tab_to
 
 pytestmark = pytest.mark.browser

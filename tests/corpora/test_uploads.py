@@ -8,20 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from corpora.db import make_engine, make_session_factory, transaction, utcnow
+from corpora.lifecycle import DocumentLifecycle
 from corpora.models import CorpusKind, DocumentStatus, DocumentVersion, ReviewPolicy
 from corpora.repository import CorpusError, create_corpus
-from corpora.uploads import Ingestor, UploadError, accept_upload, safe_filename
-from server.database import upgrade
-from tests.storage import Storage
-
-
-@pytest.fixture
-def sessions(tmp_path: Path, storage: Storage):  # type: ignore[no-untyped-def]
-    engine = make_engine(storage.database_url or f"sqlite:///{tmp_path / 'db.sqlite'}")
-    upgrade(engine)
-    yield make_session_factory(engine)
-    engine.dispose()
+from corpora.uploads import UploadError, accept_upload, safe_filename
+from database import transaction, utcnow
 
 
 @pytest.mark.parametrize(
@@ -116,13 +107,18 @@ def test_work_left_by_a_dead_worker_is_queued_again(sessions, tmp_path: Path) ->
             uploads_dir=tmp_path,
             max_bytes=100,
         )
-    ingestor = Ingestor(sessions=sessions, index=None, max_bytes=100)  # type: ignore[arg-type]
-    claimed = ingestor.claim_next()
-    assert claimed is not None and ingestor.claim_next() is None  # claimed once only
+    documents = DocumentLifecycle(
+        sessions=sessions,
+        index=None,  # type: ignore[arg-type]
+        uploads_dir=tmp_path,
+        max_bytes=100,
+    )
+    claimed = documents.claim_next()
+    assert claimed is not None and documents.claim_next() is None  # claimed once only
     # The worker dies: its claim is older than the limit.
     with transaction(sessions) as session:
         session.execute(update(DocumentVersion).values(claimed_at=utcnow() - timedelta(hours=1)))
-    assert ingestor.requeue_stale(older_than=timedelta(minutes=10)) == 1
-    assert ingestor.claim_next() == claimed
+    assert documents.requeue_stale(older_than=timedelta(minutes=10)) == 1
+    assert documents.claim_next() == claimed
     with sessions() as session:
         assert session.get_one(DocumentVersion, claimed).status == DocumentStatus.processing

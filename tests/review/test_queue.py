@@ -6,34 +6,44 @@ import threading
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
-from corpora.db import transaction, utcnow
+from accounts.models import Role
+from corpora.models import CorpusKind, ReviewPolicy
+from database import transaction, utcnow
 from review import queue
-from review.models import Answer, AnswerStatus, ReviewItem, ReviewState
+from review.models import AnswerStatus, ReviewItem, ReviewState
 from review.policy import sensitive_topic
-from tests.fake_engine import FakeEngine
-from tests.helpers import state
-from tests.review.factory import ask, course, person
+from tests.factories import make_answer, make_corpus, make_review_item, make_user
+
+LUNGS = "Les poumons échangent le dioxygène et le dioxyde de carbone."
 
 
-def _held(client: TestClient, fake_engine: FakeEngine) -> tuple[int, int, int, int]:
+def _held(sessions: sessionmaker[Session]) -> tuple[int, int, int, int]:
     """An answer held for review; returns (item id, version, teacher id, colleague id)."""
-    course(client, fake_engine)
-    teacher = person(client, "prof", "teacher", "svt", "owner")
-    colleague = person(client, "collegue", "teacher", "svt", "owner")
-    student = person(client, "eleve", "student", "svt", "student")
-    answer_id = ask(client, student, "svt", "Que font les poumons ?")["answer_id"]
-    with transaction(state(client).sessions) as session:
-        item = session.get_one(Answer, answer_id).review
-        assert item is not None
+    with transaction(sessions) as session:
+        svt = make_corpus(
+            session=session, name="svt", kind=CorpusKind.course, review=ReviewPolicy.always
+        )
+        teacher = make_user(session=session, name="prof", role=Role.teacher, owns=(svt,))
+        colleague = make_user(session=session, name="collegue", role=Role.teacher, owns=(svt,))
+        student = make_user(session=session, name="eleve", role=Role.student, studies=(svt,))
+        answer = make_answer(
+            session=session,
+            corpus=svt,
+            user=student,
+            status=AnswerStatus.pending_review,
+            question="Que font les poumons ?",
+            text="Les poumons échangent le dioxygène [1].",
+            citations=[{"n": 1, "document_id": 1, "title": "Respiration", "excerpt": LUNGS}],
+        )
+        item = make_review_item(session=session, answer=answer)
         return item.id, item.version, teacher.id, colleague.id
 
 
-def test_claim_lease_expires(client: TestClient, fake_engine: FakeEngine) -> None:
-    item_id, version, teacher, colleague = _held(client, fake_engine)
+def test_claim_lease_expires(sessions: sessionmaker[Session]) -> None:
+    item_id, version, teacher, colleague = _held(sessions)
     t0 = utcnow()
-    sessions = state(client).sessions
     with transaction(sessions) as session:
         item = queue.claim(
             session=session, item_id=item_id, version=version, user_id=teacher, now=t0
@@ -69,11 +79,8 @@ def test_claim_lease_expires(client: TestClient, fake_engine: FakeEngine) -> Non
         assert [e.action for e in item.events] == ["claim", "claim"]
 
 
-def test_stale_version_and_decided_items_are_refused(
-    client: TestClient, fake_engine: FakeEngine
-) -> None:
-    item_id, version, teacher, _ = _held(client, fake_engine)
-    sessions = state(client).sessions
+def test_stale_version_and_decided_items_are_refused(sessions: sessionmaker[Session]) -> None:
+    item_id, version, teacher, _ = _held(sessions)
     with transaction(sessions) as session:
         queue.approve(session=session, item_id=item_id, version=version, user_id=teacher)
     with transaction(sessions) as session, pytest.raises(queue.StaleVersion):
@@ -86,11 +93,9 @@ def test_stale_version_and_decided_items_are_refused(
         queue.claim(session=session, item_id=9999, version=1, user_id=teacher)
 
 
-def test_edited_text_keeps_only_valid_citations(
-    client: TestClient, fake_engine: FakeEngine
-) -> None:
-    item_id, version, teacher, _ = _held(client, fake_engine)
-    with transaction(state(client).sessions) as session:
+def test_edited_text_keeps_only_valid_citations(sessions: sessionmaker[Session]) -> None:
+    item_id, version, teacher, _ = _held(sessions)
+    with transaction(sessions) as session:
         item = queue.approve(
             session=session,
             item_id=item_id,
@@ -105,17 +110,14 @@ def test_edited_text_keeps_only_valid_citations(
         assert answer.decided_at is not None and item.edited
         assert item.events[-1].note == "[4] [12]"
         assert item.events[-1].before_text == "Les poumons échangent le dioxygène [1]."
-    with transaction(state(client).sessions) as session:
+    with transaction(sessions) as session:
         item = session.get_one(ReviewItem, item_id)
         with pytest.raises(queue.InvalidDecision):
             queue.final_text(item.answer, " [7] ")
 
 
-def test_concurrent_approvals_with_two_sessions(
-    client: TestClient, fake_engine: FakeEngine
-) -> None:
-    item_id, version, teacher, colleague = _held(client, fake_engine)
-    sessions = state(client).sessions
+def test_concurrent_approvals_with_two_sessions(sessions: sessionmaker[Session]) -> None:
+    item_id, version, teacher, colleague = _held(sessions)
     barrier = threading.Barrier(2)
     outcomes: dict[int, str] = {}
 

@@ -134,9 +134,11 @@ def test_errors_are_clear_and_french_first(client: TestClient) -> None:
 
 
 def test_course_always_review_hides_answer(client: TestClient, fake_engine: FakeEngine) -> None:
-    from corpora.db import transaction
+    from accounts.models import Role
+    from accounts.tokens import issue_token
+    from accounts.users import create_user
     from corpora.repository import add_member, get_corpus
-    from server.accounts import Role, create_user, issue_token
+    from database import transaction
     from tests.helpers import state
 
     add_corpus(client, "svt", kind="course", review="always")

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 
-from corpora.db import transaction, utcnow
+from database import transaction, utcnow
 from review.models import Answer, AnswerStatus, ReviewItem
-from server.app import requeue_interrupted_answers
+from server.housekeeping import requeue_interrupted_answers
 from tests.fake_engine import FakeEngine
 from tests.helpers import add_corpus, add_document, state
 

@@ -35,8 +35,12 @@ def test_a_followup_without_subject_asks_about_the_previous_one() -> None:
 def test_only_rewrites_keeping_the_followup_are_used() -> None:
     previous = "J'ai perdu ma carte d'identité, combien ça coûte ?"
     question = "et pour un passeport ?"
-    assert FOLLOWUPS.usable("Combien coûte un passeport perdu ?", question=question, previous=previous)
+    assert FOLLOWUPS.usable(
+        "Combien coûte un passeport perdu ?", question=question, previous=previous
+    )
     assert not FOLLOWUPS.usable(previous, question=question, previous=previous)
-    assert not FOLLOWUPS.usable("Le passeport coûte 86 € [1].", question=question, previous=previous)
+    assert not FOLLOWUPS.usable(
+        "Le passeport coûte 86 € [1].", question=question, previous=previous
+    )
     assert FOLLOWUPS.is_followup(question)
     assert not FOLLOWUPS.is_followup("Combien de témoins faut-il pour un mariage ?")

@@ -25,9 +25,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from server.accounts import Role
+from accounts.models import Role
 from server.app import create_app
-from server.security import SecurityOptions
+from server.security.install import SecurityOptions
 from tests.conftest import make_settings
 from tests.fake_engine import FakeEngine
 from tests.server.accounts_fixtures import add_user, secure_app, standard_corpora, token_for

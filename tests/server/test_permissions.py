@@ -4,6 +4,8 @@ The routes are read from ``app.routes``: a route added anywhere appears here at 
 and the test fails until its expectations are written in ``TABLE``. Statuses: 401 for
 nobody signed in, 403 for a caller who may not, 404 where existence is hidden (answers,
 tokens and members that are someone else's; the chat page does not reveal courses).
+Answers are checked twice: one a student asked with an account, one a citizen asked
+anonymously (it belongs to the browser session that asked it).
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from corpora.db import transaction
+from accounts.courses import rotate_invitation
+from accounts.models import Role
+from accounts.tokens import issue_token_row
+from accounts.users import get_user
 from corpora.repository import get_corpus
-from server.accounts import Role, get_user, issue_token_row
+from database import transaction
 from server.app import VENDOR
-from server.courses import rotate_invitation
 from server.openapi import flat_routes
-from server.security import SecurityOptions
+from server.security.install import SecurityOptions
 from server.settings import Settings
 from tests.fake_engine import FakeEngine
 from tests.helpers import add_document, state
@@ -80,6 +84,7 @@ class World:
     documents: dict[str, int]
     reviews: dict[str, int]
     answers: dict[str, str]
+    citizen_answer_id: str = ""
     app: Any = None
 
     def version(self, review: str) -> int:
@@ -131,7 +136,24 @@ ASK_SVT = {
     "agent_other": 403,
     "admin": 200,
 }
+# The one rule of review/access.py: the asker sees, rates and escalates; the corpus's
+# reviewers (its owners, admins) only see; nobody else learns the answer exists.
 OWN_ANSWER = {**everyone(404), "student": 200, "teacher": 200, "admin": 200}
+CITIZEN_ANSWER = {**everyone(404), "citizen": 200, "agent": 200, "admin": 200}
+
+
+def asker_only(status: int, asker: str = "student") -> dict[str, int]:
+    return {**everyone(404), asker: status}
+
+
+def of_student(template: str) -> Callable[[str, World], str]:
+    return lambda role, w: template.format(w.answer_id)
+
+
+def of_citizen(template: str) -> Callable[[str, World], str]:
+    return lambda role, w: template.format(w.citizen_answer_id)
+
+
 STUDENT_ONLY = only(200, "student", "student_other")
 NEW_PASSWORD = {
     "current_password": PASSWORD,
@@ -160,7 +182,8 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(everyone(200), json={"corpus": "mairie", "question": "Carte d'identité ?"}),
     ],
     ("GET", "/api/v1/answers/{answer_id}"): [
-        Case(OWN_ANSWER, path=lambda role, w: f"/api/v1/answers/{w.answer_id}")
+        Case(OWN_ANSWER, path=of_student("/api/v1/answers/{}")),
+        Case(CITIZEN_ANSWER, path=of_citizen("/api/v1/answers/{}")),
     ],
     ("GET", "/"): [Case(everyone(200)), Case(everyone(200), path="/?corpus=svt")],
     ("POST", "/chat/ask"): [
@@ -174,10 +197,8 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(everyone(303), data={"corpus": "mairie", "question": "Carte d'identité ?"}),
     ],
     ("GET", "/chat/answers/{answer_id}"): [
-        Case(
-            {**everyone(404), "student": 200},
-            path=lambda role, w: f"/chat/answers/{w.answer_id}",
-        )
+        Case(OWN_ANSWER, path=of_student("/chat/answers/{}")),
+        Case(CITIZEN_ANSWER, path=of_citizen("/chat/answers/{}")),
     ],
     ("GET", "/lang/{language}"): [Case(everyone(303), path="/lang/en")],
     # -- one's account (server/api_accounts.py) ---------------------------------------------------
@@ -356,30 +377,35 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ],
     ("POST", "/api/v1/answers/{answer_id}/feedback"): [
         Case(
-            {**everyone(404), "student": 201},
-            path=lambda role, w: f"/api/v1/answers/{w.answer_id}/feedback",
+            asker_only(201),
+            path=of_student("/api/v1/answers/{}/feedback"),
             json={"helpful": True},
-        )
+        ),
+        Case(
+            asker_only(201, "citizen"),
+            path=of_citizen("/api/v1/answers/{}/feedback"),
+            json={"helpful": True},
+        ),
     ],
     ("POST", "/api/v1/answers/{answer_id}/human"): [
-        Case(
-            {**everyone(404), "student": 200},
-            path=lambda role, w: f"/api/v1/answers/{w.answer_id}/human",
-        )
+        Case(asker_only(200), path=of_student("/api/v1/answers/{}/human")),
+        Case(asker_only(200, "citizen"), path=of_citizen("/api/v1/answers/{}/human")),
     ],
     ("POST", "/chat/answers/{answer_id}/feedback"): [
         Case(
-            {**everyone(404), "student": 200},
-            path=lambda role, w: f"/chat/answers/{w.answer_id}/feedback",
+            asker_only(200),
+            path=of_student("/chat/answers/{}/feedback"),
             data={"helpful": "true"},
-        )
+        ),
+        Case(
+            asker_only(200, "citizen"),
+            path=of_citizen("/chat/answers/{}/feedback"),
+            data={"helpful": "true"},
+        ),
     ],
     ("POST", "/chat/answers/{answer_id}/human"): [
-        Case(
-            {**everyone(404), "student": 303},
-            path=lambda role, w: f"/chat/answers/{w.answer_id}/human",
-            data={},
-        )
+        Case(asker_only(303), path=of_student("/chat/answers/{}/human"), data={}),
+        Case(asker_only(303, "citizen"), path=of_citizen("/chat/answers/{}/human"), data={}),
     ],
     # -- documents (server/api_documents.py, server/pages_documents.py) -------------------------
     ("POST", "/api/v1/corpora/{name}/documents"): [
@@ -486,9 +512,8 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ],
     ("GET", "/mes-questions"): [Case(everyone(200))],
     ("GET", "/mes-questions/{answer_id}"): [
-        Case(
-            {**everyone(404), "student": 200}, path=lambda role, w: f"/mes-questions/{w.answer_id}"
-        )
+        Case(OWN_ANSWER, path=of_student("/mes-questions/{}")),
+        Case(CITIZEN_ANSWER, path=of_citizen("/mes-questions/{}")),
     ],
     # -- transparency and information pages (pages_transparency.py, pages_info.py) -------------
     ("GET", "/transparence"): [Case(everyone(200))],
@@ -568,6 +593,13 @@ def world(settings: Settings, fake_engine: FakeEngine) -> Iterator[World]:
             headers={"X-CSRF-Token": csrf["student"]},
         )
         assert asked.status_code == 200
+        # An answer asked anonymously: it belongs to the citizen's browser session.
+        by_citizen = clients["citizen"].post(
+            "/api/v1/ask",
+            json={"corpus": "mairie", "question": "Carte d'identité ?"},
+            headers={"X-CSRF-Token": csrf["citizen"]},
+        )
+        assert by_citizen.status_code == 200, by_citizen.text
         # One held answer per review action, so that no action changes another's item.
         answers: dict[str, str] = {}
         for action in ("claim", "release", "approve", "reject", "page"):
@@ -596,6 +628,7 @@ def world(settings: Settings, fake_engine: FakeEngine) -> Iterator[World]:
             documents=documents,
             reviews=reviews,
             answers=answers,
+            citizen_answer_id=by_citizen.json()["answer_id"],
             app=app,
         )
         for client in opened:
@@ -634,8 +667,6 @@ def test_permission_matrix(world: World) -> None:
                 path = _value(case.path, role, world) or route_path
                 headers = {"X-CSRF-Token": csrf} if csrf else {}
                 data = _value(case.data, role, world)
-                if data is not None and csrf:
-                    data = {**data, "csrf_token": csrf}
                 response = client.request(
                     "GET" if method == "MOUNT" else method,
                     path,

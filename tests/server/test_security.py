@@ -11,18 +11,22 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.responses import PlainTextResponse
+from starlette.types import Message, Receive, Scope, Send
 
-from corpora.db import transaction
+from accounts.models import Role
 from corpora.models import Document, DocumentVersion
 from corpora.repository import get_corpus
 from corpora.uploads import UploadError, accept_upload, safe_filename
-from server.accounts import Role
-from server.ratelimit import Rule, hit
-from server.security import SecurityOptions
+from database import transaction
+from server.security.csrf import CSRFMiddleware
+from server.security.install import SecurityOptions
+from server.security.ratelimit import Rule, hit
 from server.settings import Settings
 from tests.fake_engine import FakeEngine
 from tests.helpers import add_corpus, add_document, state
 from tests.server.accounts_fixtures import (  # noqa: F401 - fixtures
+    FROM_PAGE,
     PASSWORD,
     add_user,
     csrf_of,
@@ -40,22 +44,26 @@ SCRIPT = "<script>alert('xss')</script>"
 # -- CSRF ---------------------------------------------------------------------------------------
 
 
-def test_form_posts_need_the_session_token(secure_client: TestClient) -> None:
+def test_form_posts_must_prove_they_come_from_our_pages(secure_client: TestClient) -> None:
     add_corpus(secure_client, "mairie")
     add_user(secure_client, "agent", Role.agent)
     token = sign_in(secure_client, "agent")
-    missing = secure_client.post("/account/tokens", data={"label": "x", "days": "3"})
+    form = {"label": "x", "days": "3"}
+    missing = secure_client.post("/account/tokens", data=form)
     assert missing.status_code == 403 and "Rechargez la page" in missing.text
-    forged = secure_client.post(
-        "/account/tokens", data={"label": "x", "days": "3", "csrf_token": "forged"}
-    )
+    in_the_body = secure_client.post("/account/tokens", data={**form, "csrf_token": token})
+    assert in_the_body.status_code == 403  # bodies are never read for the check
+    forged = secure_client.post("/account/tokens", data=form, headers={"X-CSRF-Token": "forged"})
     assert forged.status_code == 403
-    assert (
-        secure_client.post(
-            "/account/tokens", data={"label": "x", "days": "3", "csrf_token": token}
-        ).status_code
-        == 200
+    forged_from_page = secure_client.post(
+        "/account/tokens", data=form, headers={**FROM_PAGE, "X-CSRF-Token": "forged"}
     )
+    assert forged_from_page.status_code == 403  # a token sent must be the right one
+    assert secure_client.post("/account/tokens", data=form, headers=FROM_PAGE).status_code == 200
+    fetched = secure_client.post(
+        "/account/tokens", data=form, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert fetched.status_code == 200
     htmx = secure_client.post(
         "/chat/ask",
         data={"corpus": "mairie", "question": "Bonjour ?"},
@@ -68,6 +76,50 @@ def test_form_posts_need_the_session_token(secure_client: TestClient) -> None:
         headers={"HX-Request": "true"},
     )
     assert htmx_forged.status_code == 403 and htmx_forged.text.startswith("<p")
+
+
+async def test_the_csrf_check_never_reads_the_body(secure_client: TestClient) -> None:
+    """Refused or let through, the check decides from headers: the body is left unread for
+    the route (no buffering of a large upload in the middleware)."""
+    add_user(secure_client, "agent", Role.agent)
+    sign_in(secure_client, "agent")
+    session = {"user_id": 1, "csrf": "the-token"}
+    reached: list[str] = []
+
+    async def route(scope: Scope, receive: Receive, send: Send) -> None:
+        reached.append(scope["path"])
+        await PlainTextResponse("ok")(scope, receive, send)
+
+    async def receive() -> Message:
+        raise AssertionError("the CSRF check read the request body")
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    middleware = CSRFMiddleware(route)
+    for headers, status in (
+        ([(b"origin", b"http://testserver")], 200),
+        ([(b"x-csrf-token", b"the-token")], 200),
+        ([(b"content-type", b"multipart/form-data; boundary=x")], 403),
+    ):
+        sent.clear()
+        scope: Scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/corpora/mairie/documents",
+            "headers": [(b"host", b"testserver"), *headers],
+            "scheme": "http",
+            "server": ("testserver", 80),
+            "root_path": "",
+            "query_string": b"",
+            "session": session,
+            "app": secure_client.app,
+        }
+        await middleware(scope, receive, send)
+        assert sent[0]["status"] == status
+    assert reached == ["/corpora/mairie/documents"] * 2
 
 
 def test_json_api_with_a_session_needs_the_header_but_bearer_does_not(
@@ -202,13 +254,7 @@ def _accept(client: TestClient, filename: str, data: bytes) -> int:
 
 
 def _index_all(client: TestClient) -> list[DocumentVersion]:
-    ingestor = state(client).ingestor
-    done = []
-    version_id = ingestor.claim_next()
-    while version_id is not None:
-        done.append(ingestor.process(version_id))
-        version_id = ingestor.claim_next()
-    return done
+    return state(client).documents.index_pending()
 
 
 def _docx_bomb() -> bytes:
@@ -283,12 +329,15 @@ def test_asking_is_rate_limited(secure_client: TestClient) -> None:
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert refused.json()["error"]["code"] == "rate_limited"
     # The page shares the caller's budget.
-    csrf = csrf_of(secure_client, "/")
-    page = secure_client.post(
-        "/chat/ask", data={**body, "csrf_token": csrf}, headers={"HX-Request": "true"}
-    )
+    csrf_of(secure_client, "/")
+    page = secure_client.post("/chat/ask", data=body, headers={**FROM_PAGE, "HX-Request": "true"})
     assert page.status_code == 429 and "retry-after" in page.headers
     assert "Patientez" in page.text
+    # So do the streamed routes, the ones the chat page's script uses.
+    streamed = secure_client.post("/api/v1/ask/stream", json=body)
+    assert streamed.status_code == 429
+    chat_stream = secure_client.post("/chat/stream", data=body, headers=FROM_PAGE)
+    assert chat_stream.status_code == 429
     # Another caller (a token) has a budget of their own.
     add_user(secure_client, "agent", Role.agent)
     bearer = {"Authorization": f"Bearer {token_for(secure_client, 'agent')}"}
@@ -298,16 +347,16 @@ def test_asking_is_rate_limited(secure_client: TestClient) -> None:
 @pytest.mark.parametrize("security_options", [LOW], ids=["low-limits"])
 def test_sign_in_is_rate_limited(secure_client: TestClient) -> None:
     add_user(secure_client, "agent", Role.agent)
-    csrf = csrf_of(secure_client, "/login")
+    csrf_of(secure_client, "/login")
     statuses = [
         secure_client.post(
-            "/login", data={"name": "agent", "password": "guess number x", "csrf_token": csrf}
+            "/login", data={"name": "agent", "password": "guess number x"}, headers=FROM_PAGE
         ).status_code
         for _ in range(4)
     ]
     assert statuses == [401, 401, 401, 429]
     blocked = secure_client.post(
-        "/login", data={"name": "agent", "password": PASSWORD, "csrf_token": csrf}
+        "/login", data={"name": "agent", "password": PASSWORD}, headers=FROM_PAGE
     )
     assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1
 

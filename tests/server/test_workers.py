@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from server.settings import PROJECT_ROOT
-from tests.server.conftest_engine import free_port
+from tests.server.engine.fixtures import free_port
 from tests.storage import Storage
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ Create Date: 2026-11-21 22:21:20.519437
 
 from alembic import op
 import sqlalchemy as sa
-import corpora.db
+import database
 
 
 revision = '0001'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('licence', sa.String(length=100), nullable=True),
     sa.Column('sensitive_topics', sa.JSON(), nullable=False),
-    sa.Column('created_at', corpora.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', database.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_corpora')),
     sa.UniqueConstraint('name', name=op.f('uq_corpora_name'))
     )
@@ -37,7 +37,7 @@ def upgrade() -> None:
     sa.Column('role', sa.Enum('admin', 'agent', 'teacher', 'student', name='role', native_enum=False, length=20), nullable=False),
     sa.Column('password_hash', sa.String(length=200), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', corpora.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', database.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('name', name=op.f('uq_users_name'))
     )
@@ -47,10 +47,10 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('label', sa.String(length=80), nullable=False),
     sa.Column('corpora', sa.JSON(), nullable=True),
-    sa.Column('expires_at', corpora.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', corpora.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_used_at', corpora.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', corpora.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_used_at', database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_api_tokens_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
@@ -60,7 +60,7 @@ def upgrade() -> None:
     sa.Column('corpus_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=True),
     sa.Column('session_id', sa.String(length=64), nullable=True),
-    sa.Column('created_at', corpora.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['corpus_id'], ['corpora.id'], name=op.f('fk_conversations_corpus_id_corpora'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_conversations_user_id_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_conversations'))
@@ -90,9 +90,9 @@ def upgrade() -> None:
     sa.Column('latest_version', sa.Integer(), nullable=False),
     sa.Column('chunk_count', sa.Integer(), nullable=False),
     sa.Column('source_url', sa.String(length=500), nullable=True),
-    sa.Column('created_at', corpora.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', corpora.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('deleted_at', corpora.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deleted_at', database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['corpus_id'], ['corpora.id'], name=op.f('fk_documents_corpus_id_corpora'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_documents')),
     sa.UniqueConstraint('corpus_id', 'filename', name=op.f('uq_documents_corpus_id'))
@@ -105,9 +105,9 @@ def upgrade() -> None:
     sa.Column('citations', sa.JSON(), nullable=False),
     sa.Column('approved_by', sa.Integer(), nullable=True),
     sa.Column('approved_by_role', sa.String(length=20), nullable=True),
-    sa.Column('approved_at', corpora.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('approved_at', database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('withdrawn_at', corpora.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('withdrawn_at', database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('withdrawn_reason', sa.String(length=200), nullable=True),
     sa.Column('provenance', sa.JSON(), nullable=True),
     sa.ForeignKeyConstraint(['approved_by'], ['users.id'], name=op.f('fk_verified_answers_approved_by_users'), ondelete='SET NULL'),
@@ -139,8 +139,8 @@ def upgrade() -> None:
     sa.Column('verified_answer_id', sa.Integer(), nullable=True),
     sa.Column('human_requested', sa.Boolean(), nullable=False),
     sa.Column('masked_personal_data', sa.Boolean(), nullable=False),
-    sa.Column('created_at', corpora.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('decided_at', corpora.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], name=op.f('fk_answers_conversation_id_conversations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['corpus_id'], ['corpora.id'], name=op.f('fk_answers_corpus_id_corpora'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['verified_answer_id'], ['verified_answers.id'], name=op.f('fk_answers_verified_answer_id_verified_answers'), ondelete='SET NULL'),
@@ -165,9 +165,9 @@ def upgrade() -> None:
     sa.Column('progress_done', sa.Integer(), nullable=False),
     sa.Column('progress_total', sa.Integer(), nullable=False),
     sa.Column('uploaded_by', sa.Integer(), nullable=True),
-    sa.Column('created_at', corpora.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claimed_at', corpora.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('indexed_at', corpora.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', database.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_at', database.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('indexed_at', database.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_document_versions_document_id_documents'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['uploaded_by'], ['users.id'], name=op.f('fk_document_versions_uploaded_by_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_document_versions')),
@@ -178,7 +178,7 @@ def upgrade() -> None:
     sa.Column('answer_id', sa.String(length=32), nullable=False),
     sa.Column('helpful', sa.Boolean(), nullable=False),
     sa.Column('comment', sa.Text(), nullable=True),
-    sa.Column('created_at', corpora.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['answer_id'], ['answers.id'], name=op.f('fk_feedback_answer_id_answers'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback'))
     )
@@ -191,11 +191,11 @@ def upgrade() -> None:
     sa.Column('reasons', sa.JSON(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('claimed_by', sa.Integer(), nullable=True),
-    sa.Column('claim_expires_at', corpora.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claim_expires_at', database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('decided_by', sa.Integer(), nullable=True),
-    sa.Column('decided_at', corpora.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('reject_reason', sa.Text(), nullable=True),
-    sa.Column('created_at', corpora.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['answer_id'], ['answers.id'], name=op.f('fk_review_items_answer_id_answers'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['claimed_by'], ['users.id'], name=op.f('fk_review_items_claimed_by_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['corpus_id'], ['corpora.id'], name=op.f('fk_review_items_corpus_id_corpora'), ondelete='CASCADE'),
@@ -216,7 +216,7 @@ def upgrade() -> None:
     sa.Column('before_text', sa.Text(), nullable=True),
     sa.Column('after_text', sa.Text(), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('at', corpora.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', database.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_review_events_actor_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['review_id'], ['review_items.id'], name=op.f('fk_review_events_review_id_review_items'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_events'))

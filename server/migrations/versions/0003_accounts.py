@@ -7,7 +7,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-import corpora.db
+import database
 
 revision = "0003_accounts"
 down_revision = "0001"
@@ -21,7 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", corpora.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", database.UTCDateTime(timezone=True), nullable=False),
         sa.Column("event", sa.String(length=40), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("subject_id", sa.Integer(), nullable=True),
@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.Column("corpus_id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=16), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
-        sa.Column("created_at", corpora.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", database.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["corpus_id"], ["corpora.id"], name=op.f("fk_course_invitations_corpus_id_corpora"),
             ondelete="CASCADE",

@@ -8,7 +8,7 @@ Create Date: 2026-11-21
 import sqlalchemy as sa
 from alembic import op
 
-import corpora.db
+import database
 
 revision = "0004_evaluations"
 down_revision = "0001"
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("dataset", sa.String(length=200), nullable=False),
         sa.Column("model", sa.String(length=200), nullable=True),
         sa.Column("figures", sa.JSON(), nullable=False),
-        sa.Column("created_at", corpora.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", database.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evaluation_runs")),
     )
 

@@ -1,0 +1,266 @@
+"""The one lifecycle of a document: accepted, indexed, replaced by a new version, deleted.
+
+Every path that changes what search serves goes through :class:`DocumentLifecycle`: the
+upload API and page, ``guichet ingest`` and ``guichet demo``, deletion by the API and the
+page, and any later synchronisation of a website or a folder (which only has to call
+:meth:`DocumentLifecycle.accept` for each new or changed file, :meth:`index_pending` or
+the app's worker, and :meth:`DocumentLifecycle.delete` for each file that disappeared).
+
+What depends on a document's content is told through two hooks, each called inside the
+transaction that records the change, so the change and its consequences commit together:
+
+- ``on_version_live(session, change)``: a new version now serves search;
+- ``on_document_gone(session, change)``: the document no longer serves search.
+
+corpora/ does not know who listens (server/documents/lifecycle.py registers the
+withdrawal of verified answers citing the document, from review/): data flows one way.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from corpora.models import Corpus, Document, DocumentStatus, DocumentVersion
+from corpora.uploads import Accepted, accept_upload
+from database import transaction, utcnow
+from retrieval.chunking import chunk_document
+from retrieval.parsing import ParseError, parse_document
+from retrieval.types import Chunk
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+"""Called with (phase, done, total) while a version is indexed."""
+
+
+class Index(Protocol):
+    """What the document lifecycle needs from the search index."""
+
+    def replace_document(
+        self,
+        *,
+        corpus: str,
+        document_id: str,
+        version: int,
+        chunks: list[Chunk],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None: ...
+
+    def delete_document(self, *, corpus: str, document_id: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class DocumentChange:
+    """What happened to a document: ``version`` is the version now live, None when gone."""
+
+    document_id: int
+    corpus: str
+    version: int | None
+
+
+Hook = Callable[[Session, DocumentChange], None]
+"""Told of a change inside its transaction; raising undoes the change."""
+
+
+class DocumentLifecycle:
+    """Accepts uploads, indexes queued versions (one at a time per worker), deletes."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        index: Index,
+        uploads_dir: Path,
+        max_bytes: int,
+        on_version_live: Sequence[Hook] = (),
+        on_document_gone: Sequence[Hook] = (),
+    ) -> None:
+        self._sessions = sessions
+        self._index = index
+        self.uploads_dir = uploads_dir
+        self.max_bytes = max_bytes
+        self._on_version_live = tuple(on_version_live)
+        self._on_document_gone = tuple(on_document_gone)
+
+    # -- accepting -------------------------------------------------------------------------
+
+    def accept(
+        self,
+        *,
+        session: Session,
+        corpus: Corpus,
+        filename: str,
+        data: bytes,
+        uploaded_by: int | None = None,
+    ) -> Accepted:
+        """Store the original and queue a version in ``session`` (the caller commits)."""
+        return accept_upload(
+            session=session,
+            corpus=corpus,
+            filename=filename,
+            data=data,
+            uploads_dir=self.uploads_dir,
+            max_bytes=self.max_bytes,
+            uploaded_by=uploaded_by,
+        )
+
+    # -- indexing --------------------------------------------------------------------------
+
+    def claim_next(self) -> int | None:
+        """Claim the oldest queued version; safe with several workers."""
+        with transaction(self._sessions) as session:
+            candidates = session.scalars(
+                select(DocumentVersion.id)
+                .where(DocumentVersion.status == DocumentStatus.queued)
+                .order_by(DocumentVersion.id)
+                .limit(5)
+            ).all()
+            for version_id in candidates:
+                claimed = session.execute(
+                    update(DocumentVersion)
+                    .where(
+                        DocumentVersion.id == version_id,
+                        DocumentVersion.status == DocumentStatus.queued,
+                    )
+                    .values(status=DocumentStatus.processing, claimed_at=utcnow())
+                )
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    return version_id
+        return None
+
+    def index_pending(self, progress: Progress | None = None) -> list[DocumentVersion]:
+        """Index every queued version in the foreground (``guichet ingest``, tests)."""
+        done = []
+        version_id = self.claim_next()
+        while version_id is not None:
+            done.append(self.process(version_id, progress))
+            version_id = self.claim_next()
+        return done
+
+    def requeue_stale(self, *, older_than: timedelta) -> int:
+        """Queue again the versions a dead worker left half-done."""
+        with transaction(self._sessions) as session:
+            result = session.execute(
+                update(DocumentVersion)
+                .where(
+                    DocumentVersion.status == DocumentStatus.processing,
+                    DocumentVersion.claimed_at < utcnow() - older_than,
+                )
+                .values(status=DocumentStatus.queued, claimed_at=None)
+            )
+            count = int(result.rowcount)  # type: ignore[attr-defined]
+        if count:
+            log.warning("%d interrupted document versions queued again", count)
+        return count
+
+    def process(self, version_id: int, progress: Progress | None = None) -> DocumentVersion:
+        """Parse, chunk and index one claimed version; failures are recorded, not raised."""
+        with transaction(self._sessions) as session:
+            version = session.get_one(DocumentVersion, version_id)
+            document = version.document
+            corpus_name = document.corpus.name
+            document.status = DocumentStatus.processing
+            path, filename, number = Path(version.stored_path), document.filename, version.version
+        report = self._recorder(version_id, progress)
+        try:
+            report("parsing", 0, 1)
+            parsed = parse_document(path.read_bytes(), filename=filename, max_bytes=self.max_bytes)
+            chunks = chunk_document(parsed, document_id=str(document.id), version=number)
+            if not chunks:
+                raise ParseError("empty", filename, "no text")
+            report("indexing", 0, len(chunks))
+            self._index.replace_document(
+                corpus=corpus_name,
+                document_id=str(document.id),
+                version=number,
+                chunks=chunks,
+                progress=lambda done, total: report("indexing", done, total),
+            )
+        except ParseError as error:
+            return self._failed(version_id, error_code=error.code, error=error.detail)
+        except Exception as error:  # noqa: BLE001 - a bad file must not stop the worker
+            log.exception("indexing document %s version %s failed", document.id, number)
+            return self._failed(version_id, error_code="internal", error=type(error).__name__)
+        return self._live(version_id, title=parsed.title, chunk_count=len(chunks))
+
+    def _recorder(self, version_id: int, progress: Progress | None) -> Progress:
+        """Report progress to the caller and, now and then, to the database (for pages)."""
+        last = [0.0]
+
+        def report(phase: str, done: int, total: int) -> None:
+            if progress is not None:
+                progress(phase, done, total)
+            now = time.monotonic()
+            if now - last[0] < 0.5 and done < total:
+                return
+            last[0] = now
+            with transaction(self._sessions) as session:
+                session.execute(
+                    update(DocumentVersion)
+                    .where(DocumentVersion.id == version_id)
+                    .values(progress_done=done, progress_total=total)
+                )
+
+        return report
+
+    def _live(self, version_id: int, *, title: str | None, chunk_count: int) -> DocumentVersion:
+        """The version serves search: record it and tell the hooks, in one transaction."""
+        with transaction(self._sessions) as session:
+            version = session.get_one(DocumentVersion, version_id)
+            document = version.document
+            version.status = DocumentStatus.indexed
+            version.chunk_count = chunk_count
+            version.indexed_at = utcnow()
+            document.indexed_version = version.version
+            document.chunk_count = chunk_count
+            document.title = (title or document.filename)[:300]
+            document.status = DocumentStatus.indexed
+            document.error = document.error_code = None
+            session.flush()
+            change = DocumentChange(document.id, document.corpus.name, version.version)
+            for hook in self._on_version_live:
+                hook(session, change)
+            log.info(
+                "document %s version %s indexed: %d chunks",
+                document.id,
+                version.version,
+                chunk_count,
+            )
+            return version
+
+    def _failed(self, version_id: int, *, error_code: str, error: str | None) -> DocumentVersion:
+        with transaction(self._sessions) as session:
+            version = session.get_one(DocumentVersion, version_id)
+            document = version.document
+            version.status = DocumentStatus.failed
+            version.error_code, version.error = error_code, error
+            document.status = DocumentStatus.failed
+            document.error_code, document.error = error_code, error
+            log.warning(
+                "document %s version %s failed: %s", document.id, version.version, error_code
+            )
+            return version
+
+    # -- deleting --------------------------------------------------------------------------
+
+    def delete(self, *, session: Session, document: Document) -> None:
+        """Remove a document from search, in ``session`` (the caller commits); its versions
+        stay in the history, and the hooks withdraw what cited it."""
+        self._index.delete_document(corpus=document.corpus.name, document_id=str(document.id))
+        document.deleted_at = utcnow()
+        document.indexed_version = None
+        document.chunk_count = 0
+        session.flush()
+        change = DocumentChange(document.id, document.corpus.name, None)
+        for hook in self._on_document_gone:
+            hook(session, change)
+        log.info("document %s of corpus %s deleted", document.id, change.corpus)

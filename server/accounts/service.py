@@ -1,0 +1,88 @@
+"""The accounts feature as the API and the pages share it: signing in, the corpora a new
+token may be limited to, a token as shown, the corpus an admin names.
+
+Plain Python: no FastAPI here. The account rules themselves (passwords, tokens, roles,
+memberships, the audit log) live in the ``accounts`` domain package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from accounts import audit
+from accounts.errors import NotAllowed
+from accounts.models import ApiToken, User
+from accounts.permissions import Action, can
+from accounts.users import get_user, verify_password
+from corpora.models import Corpus
+from corpora.repository import CorpusError, get_corpus
+from server.security.ratelimit import Rule, hit
+
+
+def corpus_named(session: Session, name: str) -> Corpus:
+    corpus = get_corpus(session=session, name=name)
+    if corpus is None:
+        raise CorpusError("unknown_corpus", corpus=name)
+    return corpus
+
+
+def allowed_token_corpora(
+    session: Session, user: User, names: list[str] | None
+) -> list[str] | None:
+    """Check the corpora a new token is limited to; a limited token can only narrow."""
+    if names is None:
+        return user.token_corpora
+    for name in names:
+        corpus = corpus_named(session, name)
+        if not can(session=session, user=user, action=Action.ask, corpus=corpus):
+            raise NotAllowed("forbidden_corpus", signed_in=True)
+    return sorted(set(names))
+
+
+def token_out(row: ApiToken) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "label": row.label,
+        "role": row.role.value if row.role else None,
+        "corpora": row.corpora,
+        "state": row.state,
+        "created_at": row.created_at,
+        "expires_at": row.expires_at,
+        "last_used_at": row.last_used_at,
+        "revoked_at": row.revoked_at,
+    }
+
+
+def sign_in_wait(*, db: Engine, rule: Rule, source: str, name: str) -> int | None:
+    """Seconds to wait before trying again, counting this attempt against the caller's
+    address and against the account name (whoever types it); None when it may go on."""
+    name_key = "name:" + hashlib.sha256(name.strip().lower().encode()).hexdigest()
+    waits = [hit(db, rule, "address:" + source), hit(db, rule, name_key)]
+    return max((w for w in waits if w is not None), default=None)
+
+
+def sign_in(*, session: Session, name: str, password: str, source: str) -> User | None:
+    """The active account these credentials open, or None; either way audited. A failure
+    under an unknown name records no name: people type passwords into the name field."""
+    user = verify_password(session=session, name=name, password=password)
+    if user is None:
+        known = get_user(session=session, name=name)
+        audit.record(
+            session=session,
+            event=audit.Event.sign_in_failed,
+            subject_id=known.id if known else None,
+            source=source,
+            via="web",
+        )
+        return None
+    audit.record_action(
+        session=session,
+        event=audit.Event.sign_in,
+        by=audit.Actor(id=user.id, via="web", source=source),
+        subject_id=user.id,
+    )
+    return user

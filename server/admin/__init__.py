@@ -1,0 +1,1 @@
+"""Administration: accounts, corpora and their owners, the audit log."""

@@ -1,0 +1,1 @@
+"""The asker's side: asking (at once or streamed), answers, feedback, asking a person."""

@@ -1,0 +1,124 @@
+"""The answers feature as the API and the pages share it: which corpus may be asked, what
+the asker sees of an answer, feedback and asking a person.
+
+Plain Python over a ``Session``: no FastAPI here. The answer pipeline itself (condense,
+retrieve, generate, ground, decide) is ``server/answering.py``; who may reach an answer
+is :func:`review.access.can_access_answer`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, object_session
+
+from accounts.errors import NotAllowed
+from accounts.models import User
+from accounts.permissions import Action, can
+from corpora.models import Corpus
+from corpora.repository import CorpusError, get_corpus, list_corpora
+from review.feedback import record_feedback, request_human
+from review.models import Answer, AnswerStatus, Feedback
+from review.verified import verified_label
+from server.answering import Caller
+from server.answers.energy import EnergyRates, energy_of_answer
+from server.answers.privacy import mask_personal_data
+from server.answers.schemas import AnswerOut, CitationOut
+from server.i18n import Translator
+
+_MESSAGE_KEYS = {
+    AnswerStatus.pending_review: "answer.pending",
+    AnswerStatus.declined: "answer.declined",
+    AnswerStatus.rejected: "answer.rejected",
+}
+
+
+def caller(user: User | None, session_id: str) -> Caller:
+    """Who asks: the account when signed in, else the anonymous browser session."""
+    return Caller(user_id=user.id if user else None, session_id=None if user else session_id)
+
+
+def askable_corpora(*, session: Session, user: User | None) -> list[Corpus]:
+    """The corpora ``user`` (None: a citizen) may ask questions about."""
+    return [
+        c
+        for c in list_corpora(session=session)
+        if can(session=session, user=user, action=Action.ask, corpus=c)
+    ]
+
+
+def askable_corpus(*, session: Session, user: User | None, name: str) -> Corpus:
+    """The corpus ``name`` when ``user`` may ask about it; else why not."""
+    corpus = get_corpus(session=session, name=name)
+    if corpus is None:
+        raise CorpusError("unknown_corpus", corpus=name)
+    if not can(session=session, user=user, action=Action.ask, corpus=corpus):
+        raise NotAllowed("forbidden_corpus", signed_in=user is not None)
+    return corpus
+
+
+def answer_out(
+    answer: Answer, *, corpus_title: str, tr: Translator, energy: EnergyRates | None = None
+) -> AnswerOut:
+    """The asker's view: the text only once it may be seen."""
+    visible = answer.status == AnswerStatus.released
+    key = _MESSAGE_KEYS.get(answer.status)
+    message = tr(key, corpus=corpus_title) if key else None
+    if answer.status == AnswerStatus.rejected and answer.review and answer.review.reject_reason:
+        message = tr("answer.rejected_with_reason", reason=answer.review.reject_reason)
+    spent = energy_of_answer(answer, rates=energy, language=tr.language) if energy else None
+    return AnswerOut(
+        answer_id=answer.id,
+        conversation_id=answer.conversation_id,
+        status=answer.status.value,
+        question=answer.question,
+        answer=answer.text if visible else None,
+        citations=[CitationOut(**_citation(c)) for c in answer.citations] if visible else [],
+        message=message,
+        energy_wh=spent.wh if spent and visible else None,
+        energy_label=spent.label if spent and visible else None,
+        verified=(
+            verified_text(session=db, answer=answer, tr=tr)
+            if visible and answer.verified_answer_id and (db := object_session(answer))
+            else None
+        ),
+    )
+
+
+def stored_answer_out(
+    *, session: Session, answer_id: str, tr: Translator, energy: EnergyRates | None
+) -> AnswerOut:
+    """:func:`answer_out` of an answer as stored now (after the pipeline's own sessions)."""
+    answer = session.get_one(Answer, answer_id)
+    corpus = session.get_one(Corpus, answer.corpus_id)
+    return answer_out(answer, corpus_title=corpus.title, tr=tr, energy=energy)
+
+
+def _citation(record: dict[str, object]) -> dict[str, object]:
+    keys = ("n", "document_id", "title", "excerpt", "section", "page", "chunk_id")
+    return {k: record[k] for k in keys if k in record and record[k] is not None}
+
+
+def give_feedback(
+    *, session: Session, answer: Answer, helpful: bool, comment: str | None
+) -> Feedback:
+    """Keep what the asker said, personal data masked; "not helpful" queues the answer."""
+    text = (comment or "").strip()
+    masked = mask_personal_data(text).text if text else None
+    return record_feedback(session=session, answer=answer, helpful=helpful, comment=masked)
+
+
+def ask_a_person(*, session: Session, answer: Answer) -> Corpus:
+    """Queue the question for an agent or a teacher; the answer's corpus, for the reply."""
+    request_human(session=session, answer=answer)
+    return session.get_one(Corpus, answer.corpus_id)
+
+
+def verified_text(*, session: Session, answer: Answer, tr: Translator) -> str | None:
+    """« Réponse vérifiée par X (enseignant) le 21/11/2026 », or None for other answers."""
+    label = verified_label(session=session, answer=answer)
+    if label is None:
+        return None
+    role = tr(f"role.{label.approved_by_role}") if label.approved_by_role else ""
+    who = label.approved_by_name or role
+    if label.approved_by_name and role:
+        who = f"{label.approved_by_name} ({role})"
+    return tr("answer.verified", who=who, date=tr.date(label.approved_at))

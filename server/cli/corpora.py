@@ -1,0 +1,150 @@
+"""`guichet corpus create`, `guichet ingest` and `guichet demo`: corpora and their documents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from accounts.courses import create_corpus_recorded
+from corpora.models import CorpusKind, DocumentStatus, ReviewPolicy
+from corpora.repository import CorpusError, create_corpus, get_corpus
+from corpora.uploads import UploadError
+from database import transaction
+from server.cli.common import (
+    app,
+    console,
+    corpus_app,
+    database,
+    fail,
+    files_of,
+    load_settings,
+    out,
+    search_index,
+    tr,
+)
+from server.cli.users import SHELL
+from server.documents.lifecycle import document_lifecycle
+from server.settings import Settings
+
+if TYPE_CHECKING:
+    from retrieval.index import SearchIndex
+
+
+@corpus_app.command("create")
+def corpus_create(
+    name: str,
+    kind: Annotated[CorpusKind, typer.Option(help="procedures ou course.")],
+    review: Annotated[ReviewPolicy, typer.Option(help="never, flagged ou always.")],
+    title: Annotated[str | None, typer.Option(help="Titre affiché.")] = None,
+) -> None:
+    """Crée un recueil de documents."""
+    settings = load_settings()
+    with database(settings) as sessions, transaction(sessions) as session:
+        try:
+            create_corpus_recorded(
+                session=session,
+                name=name,
+                title=title or name,
+                kind=kind,
+                review_policy=review,
+                by=SHELL,
+            )
+        except CorpusError as error:
+            raise fail(tr(f"error.{error.code}", **error.details)) from error
+    out.print(tr("cli.corpus_created", name=name))
+
+
+def ingest_files(settings: Settings, corpus: str, paths: list[Path], index: SearchIndex) -> int:
+    """Upload then index files in the foreground, through the instance's document lifecycle
+    (so verified answers citing a replaced version are withdrawn); returns the failures."""
+    failures = 0
+    with database(settings) as sessions:
+        documents = document_lifecycle(sessions=sessions, index=index, settings=settings)
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            overall = progress.add_task("Documents", total=len(paths))
+            for path in paths:
+                with transaction(sessions) as session:
+                    target = get_corpus(session=session, name=corpus)
+                    if target is None:
+                        raise fail(tr("error.unknown_corpus", corpus=corpus))
+                    try:
+                        accepted = documents.accept(
+                            session=session,
+                            corpus=target,
+                            filename=path.name,
+                            data=path.read_bytes(),
+                        )
+                    except UploadError as error:
+                        failures += 1
+                        limit = tr.megabytes(settings.max_upload_mb)
+                        message = tr(f"upload.{error.code}", filename=error.filename, limit=limit)
+                        console.print("[red]✗[/] " + message)
+                        progress.advance(overall)
+                        continue
+                if not accepted.unchanged:
+                    step = progress.add_task(f"  {path.name}", total=None)
+
+                    def show(phase: str, done: int, total: int, step: TaskID = step) -> None:
+                        progress.update(step, completed=done, total=total or None)
+
+                    for version in documents.index_pending(show):
+                        if version.status == DocumentStatus.failed:
+                            failures += 1
+                            console.print(
+                                "[red]✗[/] "
+                                + tr(f"upload.{version.error_code}", filename=path.name, limit="")
+                            )
+                    progress.remove_task(step)
+                progress.advance(overall)
+    return failures
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Fichiers ou dossiers à indexer.")],
+    corpus: Annotated[str, typer.Option(help="Nom du recueil.")],
+) -> None:
+    """Ajoute des documents à un recueil et les indexe (barre de progression)."""
+    settings = load_settings()
+    files = files_of(paths)
+    failures = ingest_files(settings, corpus, files, search_index(settings))
+    out.print(tr("cli.ingested", done=len(files) - failures, failed=failures))
+    if failures:
+        raise typer.Exit(2)
+
+
+@app.command()
+def demo() -> None:
+    """Crée les recueils de démonstration et indexe leurs documents (idempotent)."""
+    from corpora.demo_corpora import DEMO_CORPORA
+
+    settings = load_settings()
+    index = search_index(settings)
+    for spec in DEMO_CORPORA:
+        with database(settings) as sessions, transaction(sessions) as session:
+            if get_corpus(session=session, name=spec.name) is None:
+                create_corpus(
+                    session=session,
+                    name=spec.name,
+                    title=spec.title,
+                    kind=spec.kind,
+                    review_policy=spec.review,
+                )
+        ingest_files(settings, spec.name, files_of([spec.folder]), index)
+    out.print(tr("cli.demo_ready"))

@@ -1,0 +1,1 @@
+"""Courses: joining with a code; a teacher's invitation code and students."""

@@ -1,0 +1,1 @@
+"""Documents: upload, listing, status and deletion, through the document lifecycle."""

@@ -1,0 +1,88 @@
+"""The documents API: upload (several files), list, status, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from anyio import to_thread
+from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from corpora.repository import list_documents
+from server.deps import CurrentUser, DbSession, State, Tr
+from server.documents import service
+from server.documents.schemas import DocumentOut, DocumentsOut, UploadOut
+from server.schemas import RowId, error_responses
+
+router = APIRouter(prefix="/api/v1", tags=["documents"])
+ERRORS = error_responses(
+    {
+        401: "Not signed in",
+        403: "Not an owner of this corpus",
+        404: "Unknown corpus or document",
+        422: "Invalid request",
+    }
+)
+
+
+@router.post(
+    "/corpora/{name}/documents",
+    response_model=UploadOut,
+    status_code=202,
+    responses={**ERRORS, 413: {"model": UploadOut, "description": "Every file refused"}},
+)
+async def upload(
+    name: str,
+    state: State,
+    session: DbSession,
+    user: CurrentUser,
+    tr: Tr,
+    files: Annotated[list[UploadFile], File(description="One or more documents.")],
+) -> JSONResponse:
+    """Add documents (or new versions) to a corpus; indexing continues in the background."""
+    corpus = service.managed_corpus(session, user, name)
+    results = await service.upload_files(
+        documents=state.documents,
+        session=session,
+        corpus=corpus,
+        files=list(files),
+        user=user,
+        tr=tr,
+        max_mb=state.settings.max_upload_mb,
+        wake=state.worker.wake,
+    )
+    first = next((r for r in results if r.document_id is not None), None)
+    body = UploadOut(
+        document_id=first.document_id if first else None,
+        status=first.status if first else None,
+        documents=results,
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=202 if first else 413)
+
+
+@router.get("/corpora/{name}/documents", response_model=DocumentsOut, responses=ERRORS)
+def documents(name: str, session: DbSession, user: CurrentUser, tr: Tr) -> DocumentsOut:
+    """The corpus's documents with their status, version and chunk count."""
+    corpus = service.managed_corpus(session, user, name)
+    return DocumentsOut(
+        documents=[
+            service.document_out(d, tr) for d in list_documents(session=session, corpus=corpus)
+        ]
+    )
+
+
+@router.get("/documents/{document_id}", response_model=DocumentOut, responses=ERRORS)
+def document(document_id: RowId, session: DbSession, user: CurrentUser, tr: Tr) -> DocumentOut:
+    """One document: `queued|processing|indexed|failed`, error, version, chunks, history."""
+    return service.document_out(service.managed_document(session, user, document_id), tr)
+
+
+@router.delete("/documents/{document_id}", status_code=204, responses=ERRORS)
+async def delete(
+    document_id: RowId, state: State, session: DbSession, user: CurrentUser
+) -> Response:
+    """Remove a document from every index; its versions stay in the history, and the
+    verified answers citing it are withdrawn."""
+    document = service.managed_document(session, user, document_id)
+    await to_thread.run_sync(lambda: state.documents.delete(session=session, document=document))
+    return Response(status_code=204)

@@ -1,0 +1,172 @@
+"""The documents feature as the API and the pages share it: which corpus and document the
+caller manages, uploading several files, a document's status, deleting.
+
+Plain Python: no FastAPI here (an upload is anything with a file name and an async
+``read``, as Starlette's ``UploadFile``). Every change goes through the instance's
+:class:`~corpora.lifecycle.DocumentLifecycle`, whose hooks withdraw what cited the old
+content.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from accounts.permissions import Action, can, require
+from corpora.lifecycle import DocumentLifecycle
+from corpora.models import Corpus, Document, DocumentStatus
+from corpora.repository import CorpusError, get_corpus
+from corpora.uploads import UploadError
+from server.documents.schemas import DocumentOut, UploadResult, VersionOut
+from server.documents.schemas import UploadError as UploadErrorOut
+from server.i18n import Translator
+
+
+class Upload(Protocol):
+    """One uploaded file as the web layer hands it over."""
+
+    filename: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+def managed_corpus(session: Session, user: User | None, name: str) -> Corpus:
+    """The corpus ``name`` when ``user`` manages its documents; else why not."""
+    corpus = get_corpus(session=session, name=name)
+    if corpus is None:
+        raise CorpusError("unknown_corpus", corpus=name)
+    require(
+        session=session, user=user, action=Action.manage_documents, corpus=corpus, code="forbidden"
+    )
+    return corpus
+
+
+def managed_document(session: Session, user: User | None, document_id: int) -> Document:
+    """A live document of a corpus ``user`` manages; deleted ones are unknown."""
+    document = session.get(Document, document_id)
+    if document is None or document.deleted_at is not None:
+        raise CorpusError("unknown_document")
+    managed_corpus(session, user, document.corpus.name)
+    return document
+
+
+def readable_document(session: Session, user: User | None, document_id: int) -> Document | None:
+    """A live document of a corpus ``user`` may read (None: unknown, as for a course the
+    caller does not belong to: its documents' existence is not told)."""
+    document = session.get(Document, document_id)
+    if document is None or document.deleted_at is not None:
+        return None
+    if not can(session=session, user=user, action=Action.read_documents, corpus=document.corpus):
+        return None
+    return document
+
+
+async def read_limited(upload: Upload, limit: int) -> bytes | None:
+    """The file's bytes, or None as soon as it exceeds ``limit`` (never all in memory)."""
+    parts: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(1024 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def upload_files(
+    *,
+    documents: DocumentLifecycle,
+    session: Session,
+    corpus: Corpus,
+    files: list[Upload],
+    user: User | None,
+    tr: Translator,
+    max_mb: float,
+    wake: Callable[[], None],
+) -> list[UploadResult]:
+    """Accept every file it can (each committed on its own); each refusal names the file
+    and the reason. ``wake`` starts indexing at once."""
+    results: list[UploadResult] = []
+    for upload in files:
+        name = upload.filename or "document"
+        data = await read_limited(upload, documents.max_bytes)
+        try:
+            if data is None:
+                raise UploadError("too_large", name)
+            accepted = documents.accept(
+                session=session,
+                corpus=corpus,
+                filename=name,
+                data=data,
+                uploaded_by=user.id if user else None,
+            )
+            session.commit()
+        except UploadError as error:
+            session.rollback()
+            message = tr(
+                f"upload.{error.code}", filename=error.filename, limit=tr.megabytes(max_mb)
+            )
+            results.append(
+                UploadResult(
+                    filename=error.filename,
+                    document_id=None,
+                    status=None,
+                    error=UploadErrorOut(code=error.code, message=message),
+                )
+            )
+            continue
+        results.append(
+            UploadResult(
+                filename=name,
+                document_id=accepted.document_id,
+                status=accepted.status.value,
+                version=accepted.version,
+                unchanged=accepted.unchanged,
+            )
+        )
+    wake()
+    return results
+
+
+def document_out(document: Document, tr: Translator) -> DocumentOut:
+    def message(code: str | None, detail: str | None) -> str | None:
+        if code is None:
+            return None
+        return tr(f"upload.{code}", filename=document.filename, limit="") or detail
+
+    latest = document.versions[-1] if document.versions else None
+    return DocumentOut(
+        id=document.id,
+        corpus=document.corpus.name,
+        filename=document.filename,
+        title=document.title or document.filename,
+        status=document.status.value,
+        error=message(document.error_code, document.error),
+        error_code=document.error_code,
+        version=document.latest_version,
+        indexed_version=document.indexed_version,
+        chunks=document.chunk_count,
+        progress_done=latest.progress_done if latest else 0,
+        progress_total=latest.progress_total if latest else 0,
+        updated_at=document.updated_at,
+        versions=[
+            VersionOut(
+                version=v.version,
+                status=v.status.value,
+                error=message(v.error_code, v.error),
+                error_code=v.error_code,
+                chunks=v.chunk_count,
+                size_bytes=v.size_bytes,
+                created_at=v.created_at,
+                indexed_at=v.indexed_at,
+            )
+            for v in document.versions
+        ],
+    )
+
+
+def busy(documents: list[DocumentOut]) -> bool:
+    return any(d.status in (DocumentStatus.queued, DocumentStatus.processing) for d in documents)

@@ -1,0 +1,1 @@
+"""The embedded vLLM engine: preparing its model, running it as a child process."""

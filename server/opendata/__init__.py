@@ -1,0 +1,1 @@
+"""Open data: verified answers published as JSON Lines, and imported from another instance."""

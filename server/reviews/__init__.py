@@ -1,0 +1,1 @@
+"""The review queue for teachers, agents and admins: API and pages over review/."""
