@@ -3,20 +3,53 @@
 The hard case is not a question on another subject (easy to turn away) but one on a
 procedure the town does not document, which shares most of its words with pages it does:
 « Combien coûte un permis de chasse ? » shares « combien », « coûte », « permis » with the
-building-permit page. So the judgement weighs what the question is *specifically* about:
-its terms count by their idf in the corpus (``review.extractive``), a term no document
-holds counts fully against it, and the score is that of the best unit found — the share of
-the question a single sentence (with its heading) answers, plus what its meaning adds.
+building-permit page. So the judgement weighs what the question is *specifically* about,
+with two signals of the best units the passages offer:
 
-Thresholds are calibrated by a rule written before looking at answers (docs/answers.md).
+- the lexical coverage: the largest share of the question's weight (each term counts by
+  its idf in the corpus times its specificity in everyday French, ``review.extractive``)
+  that one unit holds with its headings;
+- the meaning: the largest cosine between the question and a unit with its headings.
+
+The score is their weighted mean, in [0, 1]. Below ``decline_below`` the question is
+declined; below ``weak_below`` the answer is flagged, so that a corpus with the
+``flagged`` policy holds it for a person. Weights and thresholds belong to an embedder
+(its cosines have their own scale) and are calibrated by the rules of docs/answers.md
+(``scripts/calibrate_answers.py``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from review.extractive import Candidate
 from review.policy import Thresholds
+
+
+@dataclass(frozen=True)
+class CoverageRule:
+    """How much the meaning weighs against the lexical coverage, and the thresholds."""
+
+    dense_weight: float
+    thresholds: Thresholds
+
+    def score(self, coverage: float, dense: float | None) -> float:
+        if dense is None or self.dense_weight == 0:
+            return coverage
+        return (coverage + self.dense_weight * dense) / (1 + self.dense_weight)
+
+
+# Calibrated for multilingual-e5-small (scripts/calibrate_answers.py, docs/answers.md).
+RULES = {
+    "multilingual-e5-small-q4": CoverageRule(5.0, Thresholds(0.742, 0.824)),
+}
+# Other embedders: lexical coverage alone, with thresholds from the same calibration.
+LEXICAL_ONLY = CoverageRule(0.0, Thresholds(0.26, 0.58))
+
+
+def rule_for(embedder_name: str) -> CoverageRule:
+    return RULES.get(embedder_name, LEXICAL_ONLY)
 
 
 @dataclass(frozen=True)
@@ -28,13 +61,15 @@ class Judgement:
     score: float
 
 
-def judge(best: Candidate | None, thresholds: Thresholds) -> Judgement:
-    """The judgement on the best unit the passages offer (None: nothing retrieved)."""
-    if best is None:
+def judge(candidates: Sequence[Candidate], rule: CoverageRule) -> Judgement:
+    """The judgement on the units the passages offer (none: nothing retrieved)."""
+    if not candidates:
         return Judgement(covered=False, weak=False, score=0.0)
-    score = best.coverage
+    coverage = max(c.coverage for c in candidates)
+    cosines = [c.dense for c in candidates if c.dense is not None]
+    score = rule.score(coverage, max(cosines) if cosines else None)
     return Judgement(
-        covered=score >= thresholds.decline_below,
-        weak=score < thresholds.weak_below,
+        covered=score >= rule.thresholds.decline_below,
+        weak=score < rule.thresholds.weak_below,
         score=round(score, 4),
     )

@@ -36,7 +36,13 @@ INTERROGATIVES = frozenset(
     lequel laquelle lesquels lesquelles""".split()
 )
 NUMBER_MATCH_BONUS = 0.35
-DENSE_WEIGHT = 0.5
+# How the meaning of a unit and the rank of its passage add to its lexical score: chosen
+# by the rule of scripts/calibrate_answers.py (docs/answers.md).
+DENSE_WEIGHT = 2.0
+FIRST_PASSAGE_BONUS = 0.25
+# An answer holds the best unit and the next best ones, up to these bounds.
+MAX_UNITS = 3
+MAX_CHARS = 450
 ANSWER_TYPE_BONUS = 0.05
 CONTEXT_SHARE = 0.5
 LIST_TIE = 0.02  # items of one list within this score of the best are one answer
@@ -166,15 +172,21 @@ class Extractor:
                 share_covered = covered / total if total else 0.0
                 match = _number_match(numbers, unit.text)
                 score = share_held + CONTEXT_SHARE * (share_covered - share_held)
-                if match:
+                if match is True:
                     score += NUMBER_MATCH_BONUS
+                elif match is False:
+                    score -= NUMBER_MATCH_BONUS  # « moins de 5 m² » for a 12 m² shed
+                if passage.n == 1:
+                    score += FIRST_PASSAGE_BONUS
                 if (asks_amount and _AMOUNT.search(unit.text)) or (
                     asks_when and _WHEN.search(unit.text)
                 ):
                     score += ANSWER_TYPE_BONUS
                 siblings = [u for u in units if u.block == unit.block and u.kind == unit.kind]
                 found.append(
-                    Candidate(passage.n, unit, share_held, share_covered, match, score, siblings)
+                    Candidate(
+                        passage.n, unit, share_held, share_covered, match is True, score, siblings
+                    )
                 )
         if self._similarity is not None and found:
             texts = [_with_context(passages, c) for c in found]
@@ -188,28 +200,62 @@ class Extractor:
     def compose(
         self, candidates: Sequence[Candidate], best: Candidate | None = None
     ) -> Composition:
-        """The answer built around ``best`` (default: the first candidate)."""
+        """The answer: the best unit (default: the first candidate) with the rest of its
+        list when the list answers as a whole, then the next best units while the answer
+        stays short; each unit cited, in reading order."""
         if not candidates and best is None:
             return Composition("", [], None)
         best = best or candidates[0]
-        chosen = [best.unit]
-        if best.unit.kind in (UnitKind.item, UnitKind.row) and not best.number_match:
-            # The list answers as a whole when its context covers the question as much
-            # for every item as for the best one (« Pièces à fournir » of the PACS).
-            tied = [
-                c.unit
-                for c in candidates
-                if c.n == best.n
-                and c.unit in best.siblings
-                and best.covered > 0
-                and c.covered >= best.covered - LIST_TIE
-            ]
-            if len(tied) > 1:
-                chosen = sorted(tied, key=lambda u: u.position)[:MAX_LIST_UNITS]
-        elif best.unit.kind == UnitKind.sentence and _ANAPHORA.match(best.unit.text):
-            before = [u for u in best.siblings if u.position == best.unit.position - 1]
-            chosen = before + chosen
-        return Composition(_render(chosen, best.n), [best.n], best)
+        chosen = [(best.n, unit) for unit in _around(best, candidates)]
+        if best.number_match:
+            # The row or item holding the question's number answers; its siblings are
+            # other cases (another age, another income), not more of the answer.
+            excluded = {id(u) for u in best.siblings}
+        else:
+            excluded = set()
+        for candidate in candidates:
+            if len(chosen) >= MAX_UNITS:
+                break
+            unit = candidate.unit
+            if (
+                id(unit) in excluded
+                or any(u.text == unit.text for _, u in chosen)
+                or candidate.number_match is False
+            ):
+                continue
+            added = [(candidate.n, u) for u in _around(candidate, candidates, single=True)]
+            length = sum(len(u.text) for _, u in chosen + added)
+            if length > MAX_CHARS:
+                continue
+            chosen += [pair for pair in added if pair not in chosen]
+        chosen.sort(key=lambda pair: (pair[0], pair[1].position))
+        cited = list(dict.fromkeys(n for n, _ in chosen))
+        return Composition(_render(chosen), cited, best)
+
+
+def _around(
+    best: Candidate, candidates: Sequence[Candidate], *, single: bool = False
+) -> list[Unit]:
+    """The unit with what it needs to be read: the rest of its list when the list answers
+    as a whole, or the sentence before when it opens with « Elle », « Ce »…"""
+    unit = best.unit
+    if unit.kind in (UnitKind.item, UnitKind.row) and not best.number_match and not single:
+        # The list answers as a whole when its context covers the question as much for
+        # every item as for the best one (« Pièces à fournir » of the PACS).
+        tied = [
+            c.unit
+            for c in candidates
+            if c.n == best.n
+            and c.unit in best.siblings
+            and best.covered > 0
+            and c.covered >= best.covered - LIST_TIE
+        ]
+        if len(tied) > 1:
+            return sorted(tied, key=lambda u: u.position)[:MAX_LIST_UNITS]
+    if unit.kind == UnitKind.sentence and _ANAPHORA.match(unit.text):
+        before = [u for u in best.siblings if u.position == unit.position - 1]
+        return [*before, unit]
+    return [unit]
 
 
 _WORDS = re.compile(r"[^\W_]+", re.UNICODE)
@@ -266,17 +312,20 @@ def _add_dense(candidates: list[Candidate]) -> None:
             c.score += DENSE_WEIGHT * max(0.0, (c.dense - floor) / spread)
 
 
-def _render(units: list[Unit], n: int) -> str:
-    """Units as the asker reads them: a lead-in line, then one unit per line, each cited."""
+def _render(chosen: list[tuple[int, Unit]]) -> str:
+    """Units as the asker reads them: each list or table under its lead-in line, one unit
+    per line, each with the marker of its passage."""
     lines: list[str] = []
-    lead = units[0].lead if units[0].kind in (UnitKind.item, UnitKind.row) else ""
-    if lead:
-        lines.append(lead)
-    bullet = "- " if lead or len(units) > 1 and units[0].kind != UnitKind.sentence else ""
-    for unit in units:
+    leads_shown: set[tuple[int, str]] = set()
+    for n, unit in chosen:
+        in_list = unit.kind in (UnitKind.item, UnitKind.row)
+        if in_list and unit.lead and (n, unit.lead) not in leads_shown:
+            lines.append(unit.lead)
+            leads_shown.add((n, unit.lead))
         text = unit.text.rstrip(" ;,")
         if text[-1] not in ".!?…":
             text += "."
+        bullet = "- " if in_list else ""
         lines.append(f"{bullet}{text[:-1].rstrip()} [{n}]{text[-1]}")
     return "\n".join(lines)
 
@@ -285,11 +334,15 @@ def _to_float(text: str) -> float:
     return float(re.sub(r"[ \u00a0\u202f]", "", text).replace(",", "."))
 
 
-def _number_match(numbers: list[float], text: str) -> bool:
-    """True when a number of the question is in a range of ``text`` or repeated there."""
+def _number_match(numbers: list[float], text: str) -> bool | None:
+    """True when a number of the question is in a range of ``text`` or repeated there;
+    False when ``text`` states ranges and none holds a number of the question (it speaks
+    of another case); None when there is nothing to compare."""
     if not numbers:
-        return False
+        return None
+    ranges = 0
     for match in _RANGE.finditer(text):
+        ranges += 1
         low = match.group("low") or match.group("min")
         high = match.group("high") or match.group("max")
         lo = _to_float(low) if low else float("-inf")
@@ -297,4 +350,6 @@ def _number_match(numbers: list[float], text: str) -> bool:
         if any(lo <= x <= hi for x in numbers):
             return True
     present = {_to_float(n) for n in _NUMBER.findall(text)}
-    return any(x in present for x in numbers)
+    if any(x in present for x in numbers):
+        return True
+    return False if ranges else None

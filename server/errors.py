@@ -20,7 +20,7 @@ from accounts.errors import AccountError, NotAllowed
 from corpora.repository import CorpusError
 from review.access import AnswerHidden
 from review.queue import ReviewError
-from server.answering import AskError
+from server.answers.pipeline import AskError
 from server.i18n import Translator, negotiate
 from server.opendata.service import OpenDataError
 

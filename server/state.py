@@ -17,11 +17,11 @@ from corpora.lifecycle import DocumentLifecycle
 from database import make_engine, make_session_factory
 from retrieval.embedding import load_embedder
 from retrieval.index import SearchIndex
-from server.answering import AnswerMode, AnswerService
 from server.answers.energy import EnergyRates
+from server.answers.pipeline import AnswerMode, AnswerService
 from server.documents.lifecycle import document_lifecycle
 from server.documents.worker import IndexingWorker
-from server.llm import LLMClient
+from server.engine.client import LLMClient
 from server.schema import upgrade
 from server.settings import Settings
 

@@ -16,8 +16,8 @@ from corpora.repository import CorpusError
 from review import answers as answer_repo
 from review.access import AnswerAction, AnswerHidden, reachable_answer
 from review.models import Answer
-from server.answering import AskError
 from server.answers import service
+from server.answers.pipeline import AskError
 from server.answers.streaming import answer_events, event_stream
 from server.deps import CurrentUser, DbSession, SessionId, State, Tr
 from server.errors import error_page

@@ -1,9 +1,9 @@
 """The answers feature as the API and the pages share it: which corpus may be asked, what
 the asker sees of an answer, feedback and asking a person.
 
-Plain Python over a ``Session``: no FastAPI here. The answer pipeline itself (condense,
-retrieve, generate, ground, decide) is ``server/answering.py``; who may reach an answer
-is :func:`review.access.can_access_answer`.
+Plain Python over a ``Session``: no FastAPI here. The answer pipeline itself (stand
+alone, retrieve, compose or generate, check, decide) is ``server/answers/pipeline.py``; who
+may reach an answer is :func:`review.access.can_access_answer`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from corpora.repository import CorpusError, get_corpus, list_corpora
 from review.feedback import record_feedback, request_human
 from review.models import Answer, AnswerStatus, Feedback
 from review.verified import verified_label
-from server.answering import Caller
 from server.answers.energy import EnergyRates, energy_of_answer
+from server.answers.pipeline import Caller
 from server.answers.privacy import mask_personal_data
 from server.answers.schemas import AnswerOut, CitationOut
 from server.i18n import Translator

@@ -9,7 +9,7 @@ from typing import Any
 from sse_starlette import EventSourceResponse
 
 from review.models import Answer
-from server.answering import AnswerService, AskError, Caller
+from server.answers.pipeline import AnswerService, AskError, Caller
 
 
 def _event(name: str, data: Any) -> dict[str, str]:

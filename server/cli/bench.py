@@ -65,8 +65,8 @@ def bench_chat(
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
 ) -> None:
     """Les mêmes questions, en flux, par l'API de Guichet puis directement au moteur."""
-    from server.bench import bench_chat as run
-    from server.bench import demo_questions
+    from server.benchmarks.chat import bench_chat as run
+    from server.benchmarks.chat import demo_questions
 
     result = _bench_on_demo(
         lambda settings: run(
@@ -86,8 +86,8 @@ def bench_load(
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
 ) -> None:
     """Des citoyens simulés posent des questions pendant une durée bornée (boucle locale)."""
-    from server.bench import bench_load as run
-    from server.bench import demo_questions
+    from server.benchmarks.chat import bench_load as run
+    from server.benchmarks.chat import demo_questions
 
     result = _bench_on_demo(
         lambda settings: run(

@@ -38,7 +38,7 @@ def db_upgrade() -> None:
 def _record(
     settings: Settings, kind: str, dataset: Path, figures: dict[str, object], model: str | None
 ) -> None:
-    from server.evaluation import record_run
+    from server.evaluations.models import record_run
 
     with database(settings) as sessions, transaction(sessions) as session:
         record_run(
@@ -54,7 +54,7 @@ def eval_retrieval(
 ) -> None:
     """Mesure la recherche (hit@1, hit@5, MRR, latence) sur un jeu de questions."""
     from retrieval.eval import evaluate_retrieval
-    from server.evaluation import corpus_name
+    from server.evaluations.service import corpus_name
 
     settings = load_settings()
     dataset_folder(dataset)
@@ -88,7 +88,7 @@ def eval_answers(
     """Pose chaque question au vrai pipeline (moteur embarqué si GUICHET_LLM_BASE_URL est vide)."""
     import asyncio
 
-    from server.evaluation import evaluate_answers
+    from server.evaluations.service import evaluate_answers
     from server.state import build_state
 
     settings = load_settings()

@@ -18,7 +18,7 @@ from corpora.models import Corpus, Document, DocumentVersion
 from corpora.repository import list_corpora
 from review.models import Answer, AnswerStatus, ReviewItem, ReviewState
 from server.answers.energy import EnergyRates, energy_wh
-from server.evaluation import EvaluationRun, latest_runs
+from server.evaluations.models import EvaluationRun, latest_runs
 from server.opendata.service import open_data_corpora
 from server.settings import Settings
 

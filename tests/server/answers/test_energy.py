@@ -5,7 +5,6 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from jinja2 import Environment, FileSystemLoader
 
 from server.answers.energy import (
     CPU_WH_PER_1K_COMPLETION_TOKENS,
@@ -18,6 +17,7 @@ from server.answers.energy import (
 )
 from server.i18n import Translator
 from server.settings import PROJECT_ROOT
+from server.templating import make_templates
 
 GPU = EnergyRates(wh_per_1k_prompt=0.02, wh_per_1k_completion=0.5)
 
@@ -91,9 +91,7 @@ def test_an_answer_gets_its_estimate_and_label() -> None:
 
 
 def _render_answer(**view: object) -> str:
-    env = Environment(loader=FileSystemLoader(PROJECT_ROOT / "web" / "templates"), autoescape=True)
-    env.filters["cite_links"] = lambda text, prefix: text
-    env.filters["anchor"] = lambda text: text
+    env = make_templates(PROJECT_ROOT / "web" / "templates").env
     answer = SimpleNamespace(
         answer_id="a1",
         status="released",

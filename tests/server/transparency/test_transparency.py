@@ -17,7 +17,7 @@ from database import transaction, utcnow
 from review.models import Answer, AnswerStatus, ReviewItem, ReviewState
 from server.answers.energy import EnergyRates, energy_wh
 from server.app import create_app
-from server.evaluation import EvaluationRun, record_run
+from server.evaluations.models import EvaluationRun, record_run
 from server.i18n import Translator
 from server.opendata.service import set_open_data
 from server.settings import Settings
@@ -33,7 +33,10 @@ FR = Translator("fr")
 
 @pytest.fixture
 def settings(tmp_path: Path, storage: Storage) -> Settings:
-    return make_settings(tmp_path / "data", llm_model=MODEL, **storage.settings())
+    # Generative: the energy figures are about what the model wrote.
+    return make_settings(
+        tmp_path / "data", llm_model=MODEL, answer_mode="generative", **storage.settings()
+    )
 
 
 @pytest.fixture

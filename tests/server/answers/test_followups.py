@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from retrieval.analysis import FrenchAnalyzer
 from review.extractive import Extractor
-from server.followups import FollowUps
+from server.answers.followups import FollowUps
 
 ANALYZER = FrenchAnalyzer()
 FOLLOWUPS = FollowUps(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from langchain_core.messages import BaseMessage
 
-from server.llm import LLMClient
+from server.engine.client import LLMClient
 
 log = logging.getLogger(__name__)
 

@@ -11,54 +11,19 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
-
 from corpora.models import CorpusKind, ReviewPolicy
 from corpora.repository import create_corpus, get_corpus
-from database import Base, UTCDateTime, transaction, utcnow
+from database import transaction
 from retrieval.datasets import EvalSet, Question, load_sets
 from retrieval.eval import chunk_files
 from review.models import Answer
-from server.answering import Caller
-from server.eval_metrics import detail, summarise
+from server.answers.pipeline import Caller
+from server.evaluations.metrics import detail, summarise
 
 log = logging.getLogger(__name__)
-
-
-class EvaluationRun(Base):
-    """Figures of one `guichet eval` run, kept for the transparency page."""
-
-    __tablename__ = "evaluation_runs"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))  # "retrieval" or "answers"
-    dataset: Mapped[str] = mapped_column(String(200))
-    model: Mapped[str | None] = mapped_column(String(200), default=None)
-    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-def record_run(
-    *, session: Session, kind: str, dataset: str, figures: dict[str, Any], model: str | None
-) -> EvaluationRun:
-    run = EvaluationRun(kind=kind, dataset=dataset, figures=figures, model=model)
-    session.add(run)
-    session.flush()
-    return run
-
-
-def latest_runs(*, session: Session) -> list[EvaluationRun]:
-    """The newest run of each (kind, dataset)."""
-    runs = session.scalars(select(EvaluationRun).order_by(EvaluationRun.created_at.desc()))
-    latest: dict[tuple[str, str], EvaluationRun] = {}
-    for run in runs:
-        latest.setdefault((run.kind, run.dataset), run)
-    return list(latest.values())
 
 
 def corpus_name(dataset: Path, part: str | None = None) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrieval.datasets import load_sets
-from server.eval_metrics import normalise, states
+from server.evaluations.metrics import normalise, states
 
-DEMO = Path(__file__).resolve().parents[2] / "corpora" / "demo"
+DEMO = Path(__file__).resolve().parents[3] / "corpora" / "demo"
 
 
 def test_numbers_currency_case_and_accents_are_compared_in_one_form() -> None:
