@@ -35,7 +35,7 @@ from retrieval.eval import chunk_files  # noqa: E402
 from retrieval.index import SearchIndex  # noqa: E402
 from review import extractive  # noqa: E402
 from review.extractive import Extractor, SourcePassage  # noqa: E402
-from server.eval_metrics import states_any  # noqa: E402
+from server.evaluations.metrics import states_any  # noqa: E402
 
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
 PER_SET = 150

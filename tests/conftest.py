@@ -24,6 +24,16 @@ from tests.storage import Storage, new_storage
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+# One embedding cache for every app the suite starts (in this process or as `guichet`
+# subprocesses, which inherit the variable): the demo corpora are embedded once per
+# machine, not once per test. The cache only ever saves time; results are the same.
+os.environ.setdefault(
+    "GUICHET_EMBEDDING_CACHE",
+    str(
+        Path(os.environ.get("GUICHET_TEST_CACHE", PROJECT_ROOT / "data" / "test-cache"))
+        / "embedding-cache.sqlite3"
+    ),
+)
 
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval"
 
