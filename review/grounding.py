@@ -158,8 +158,12 @@ def check_citations(text: str, n_passages: int) -> CitationCheck:
         return ""
 
     cleaned = _MARKER.sub(keep, text)
-    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
-    return CitationCheck(cleaned, tuple(cited), tuple(invalid))
+    if invalid:
+        # Close only the gaps the removed markers left (« texte [9]. » → « texte. »); the
+        # writer's own spacing stays, French spaces before « ; : ! ? » included.
+        cleaned = re.sub(r"[ \t]{2,}", " ", cleaned)
+        cleaned = re.sub(r"[ \t]+([.,])", r"\1", cleaned)
+    return CitationCheck(cleaned.strip(), tuple(cited), tuple(invalid))
 
 
 @dataclass

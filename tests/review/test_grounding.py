@@ -42,3 +42,8 @@ def test_invented_figure_or_claim_is_dropped() -> None:
 def test_wrong_marker_is_moved_to_the_supporting_passage() -> None:
     grounded = ground_answer("Le repas à la cantine coûte 3,20 euros [1].", PASSAGES)
     assert grounded.text == "Le repas à la cantine coûte 3,20 euros [2]."
+
+
+def test_a_reviewers_french_typography_is_kept() -> None:
+    text = "Après la fécondation ; les ovules deviennent des graines : c'est sûr ! [1]"
+    assert check_citations(text, n_passages=1).text == text
