@@ -21,6 +21,7 @@ class UnitKind(enum.StrEnum):
     heading = "heading"  # a short line without a verb's punctuation: a title, not content
     question = "question"
     navigation = "navigation"
+    lead = "lead"  # a line ending with « : » that introduces what follows
 
 
 # Kinds an answer may quote.
@@ -80,7 +81,7 @@ def split_units(text: str) -> list[Unit]:
     units: list[Unit] = []
     block = 0
     lead = ""
-    lines = text.replace("\r\n", "\n").split("\n")
+    lines = _join_wrapped(text.replace("\r\n", "\n").split("\n"))
     i = 0
     while i < len(lines):
         line = lines[i]
@@ -122,15 +123,44 @@ def split_units(text: str) -> list[Unit]:
     return units
 
 
+def _join_wrapped(lines: list[str]) -> list[str]:
+    """Lines that continue the one before are joined to it: after a comma or an open
+    bracket, or a line starting in lower case after one without final punctuation
+    (« (ex. carte SIM, connexion à un réseau WiFi, » / « etc.). »)."""
+    joined: list[str] = []
+    for line in lines:
+        if (
+            joined
+            and line.strip()
+            and not _BULLET.match(line)
+            and not line.lstrip().startswith("|")
+        ):
+            previous = joined[-1].rstrip()
+            if previous and not _HEADING.match(previous) and not _BULLET.match(previous):
+                unbalanced = previous.count("(") > previous.count(")")
+                continues = (
+                    previous.endswith(",")
+                    or unbalanced
+                    or (previous[-1] not in ".!?…;:" and line.lstrip()[:1].islower())
+                )
+                if continues:
+                    joined[-1] = f"{previous} {line.strip()}"
+                    continue
+        joined.append(line)
+    return joined
+
+
 def _unit(text: str, kind: UnitKind, units: list[Unit], block: int, lead: str = "") -> Unit:
     return Unit(text=text, kind=kind, position=len(units), block=block, lead=lead)
 
 
 def _kind(text: str, *, default: UnitKind = UnitKind.sentence) -> UnitKind:
-    if text.rstrip(' »")').endswith("?"):
-        return UnitKind.question
+    if text.rstrip(' »")').endswith("?") or " ? " in text:
+        return UnitKind.question  # « Quel test… ? Décris le résultat. » is an exercise
     if _NAVIGATION.search(text):
         return UnitKind.navigation
+    if text.rstrip().endswith(":"):
+        return UnitKind.lead  # « Pièces à fournir : » says nothing without its list
     return default
 
 

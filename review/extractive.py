@@ -30,16 +30,22 @@ from retrieval.analysis import fold_accents
 from retrieval.units import Unit, UnitKind, split_units
 from review.quality import french_frequencies
 
-# Words that ask rather than say what the question is about.
+# Words that ask rather than say what the question is about, and the prepositions and
+# adverbs the standard stopword list keeps (« pendant », « avant ») that say nothing of it.
 INTERROGATIVES = frozenset(
     """combien comment quand quel quelle quels quelles ou pourquoi qui quoi est-ce
-    lequel laquelle lesquels lesquelles""".split()
+    lequel laquelle lesquels lesquelles pendant avant apres depuis lors durant selon
+    parmi malgre environ chaque plusieurs aussi encore deja toujours tres trop bien peu
+    beaucoup ici""".split()
 )
-NUMBER_MATCH_BONUS = 0.35
+# A number of the question inside a range of the unit (« 16 ans » in « de 15 à 17 ans »)
+# weighs as much as all the question's words: it is the case being asked about.
+NUMBER_MATCH_BONUS = 1.0
 # How the meaning of a unit and the rank of its passage add to its lexical score: chosen
 # by the rule of scripts/calibrate_answers.py (docs/answers.md).
 DENSE_WEIGHT = 2.0
 FIRST_PASSAGE_BONUS = 0.25
+MIN_DENSE_SPREAD = 0.03  # cosines of multilingual-e5: a few hundredths apart
 # An answer holds the best unit and the next best ones, up to these bounds.
 MAX_UNITS = 3
 MAX_CHARS = 450
@@ -47,15 +53,36 @@ ANSWER_TYPE_BONUS = 0.05
 CONTEXT_SHARE = 0.5
 LIST_TIE = 0.02  # items of one list within this score of the best are one answer
 MAX_LIST_UNITS = 8
+_EXERCISES = re.compile(
+    r"\b(questions? pour r[ée]viser|exercices?|entra[iî]ne[- ]toi|quiz)\b", re.I
+)
 _ANAPHORA = re.compile(r"^(il|elle|ils|elles|ce|cet|cette|ces|celui|celle|cela|ça)\b", re.I)
-_NUMBER = re.compile(r"\d+(?:[ \u00a0\u202f]\d{3})*(?:[.,]\d+)?")
+_VALUE = r"\d+(?:[ \u00a0\u202f]\d{3})*(?:[.,]\d+)?"
+_UNIT = (
+    r"(?:€|euros?|ans?|mois|jours?|semaines?|heures?|h|minutes?|m²|m2|m³|m3|km|kg|%|"
+    r"janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)"
+)
+# A number and the unit written after it (« 12 m² », « 900 € », « 16 ans », « 10 mars »).
+_NUMBER = re.compile(rf"(?P<value>{_VALUE})(?:\s*(?P<unit>{_UNIT})(?![\w²³]))?", re.I)
 _RANGE = re.compile(
-    r"(?:de|entre)\s+(?P<low>\d[\d \u00a0\u202f]*(?:[.,]\d+)?)\s*(?:€|ans?|m²|m2|euros?)?\s*"
-    r"(?:à|et)\s+(?P<high>\d[\d \u00a0\u202f]*(?:[.,]\d+)?)"
-    r"|(?:jusqu'à|moins de|au plus)\s+(?P<max>\d[\d \u00a0\u202f]*(?:[.,]\d+)?)"
-    r"|(?:plus de|au moins|à partir de|dès)\s+(?P<min>\d[\d \u00a0\u202f]*(?:[.,]\d+)?)",
+    rf"(?:de|entre)\s+(?P<low>{_VALUE})\s*(?:{_UNIT})?\s*(?:à|et)\s+(?P<high>{_VALUE})"
+    rf"|(?:jusqu'à|moins de|au plus)\s+(?P<max>{_VALUE})"
+    rf"|(?:plus de|au moins|à partir de|dès)\s+(?P<min>{_VALUE})",
     re.I,
 )
+_UNIT_AFTER = re.compile(rf"\s*(?P<unit>{_UNIT})(?![\w²³])", re.I)
+_SAME_UNIT = {
+    "euro": "€",
+    "euros": "€",
+    "an": "ans",
+    "jour": "jours",
+    "semaine": "semaines",
+    "heure": "h",
+    "heures": "h",
+    "minute": "minutes",
+    "m2": "m²",
+    "m3": "m³",
+}
 _AMOUNT = re.compile(r"\d[\d \u00a0\u202f]*(?:[.,]\d+)?\s*(?:€|euros?)|\bgratuit", re.I)
 _WHEN = re.compile(
     r"\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|janvier|février|mars|avril|"
@@ -89,6 +116,11 @@ class Candidate:
     score: float  # how well it answers, to rank units against each other
     siblings: list[Unit] = field(default_factory=list)
     dense: float | None = None  # cosine of the unit (with its context) and the question
+    other_case: bool = False  # states ranges that hold none of the question's numbers
+    # What the coverage of a composed answer is computed from (shared by the question's
+    # candidates): the question's weights by root, the unit's roots with its context.
+    weights: dict[str, float] = field(default_factory=dict, repr=False)
+    roots: frozenset[str] = frozenset()
 
     @property
     def coverage(self) -> float:
@@ -104,6 +136,9 @@ class Composition:
     text: str
     cited: list[int]
     best: Candidate | None
+    # Share of what the question is about that the answer with its headings says: an
+    # answer that does not name the question's subject is held (docs/answers.md).
+    coverage: float = 0.0
 
 
 Weights = Callable[[str], dict[str, tuple[float, bool]]]  # term: (idf, in the corpus)
@@ -152,20 +187,24 @@ class Extractor:
 
     def candidates(self, question: str, passages: Sequence[SourcePassage]) -> list[Candidate]:
         """Every quotable unit of ``passages``, best first."""
-        weights = self.question_weights(question)
+        weights: dict[str, float] = {}
+        for term, weight in self.question_weights(question).items():
+            weights[_root(term)] = max(weights.get(_root(term), 0.0), weight)
         total = sum(weights.values())
-        numbers = [_to_float(n) for n in _NUMBER.findall(question)]
+        numbers = _figures(question)
         asks_amount = bool(_ASKS_AMOUNT.search(question))
         asks_when = bool(_ASKS_WHEN.search(question))
         found: list[Candidate] = []
         for passage in passages:
+            if _EXERCISES.search(f"{passage.title} > {passage.section}"):
+                continue  # a lesson's revision questions never answer
             units = split_units(passage.text)
-            heading_terms = set(self._analyze(f"{passage.title} {passage.section}"))
+            heading_terms = _roots(self._analyze(f"{passage.title} {passage.section}"))
             for unit in units:
                 if not unit.quotable or len(unit.text) < 12:
                     continue
-                own = set(self._analyze(unit.text))
-                context = heading_terms | set(self._analyze(unit.lead))
+                own = _roots(self._analyze(unit.text))
+                context = heading_terms | _roots(self._analyze(unit.lead))
                 held = sum(w for t, w in weights.items() if t in own)
                 covered = sum(w for t, w in weights.items() if t in own or t in context)
                 share_held = held / total if total else 0.0
@@ -174,8 +213,8 @@ class Extractor:
                 score = share_held + CONTEXT_SHARE * (share_covered - share_held)
                 if match is True:
                     score += NUMBER_MATCH_BONUS
-                elif match is False:
-                    score -= NUMBER_MATCH_BONUS  # « moins de 5 m² » for a 12 m² shed
+                elif match == "repeated":
+                    score += NUMBER_MATCH_BONUS / 2  # « 10 ans » of age or of validity?
                 if passage.n == 1:
                     score += FIRST_PASSAGE_BONUS
                 if (asks_amount and _AMOUNT.search(unit.text)) or (
@@ -185,7 +224,16 @@ class Extractor:
                 siblings = [u for u in units if u.block == unit.block and u.kind == unit.kind]
                 found.append(
                     Candidate(
-                        passage.n, unit, share_held, share_covered, match is True, score, siblings
+                        passage.n,
+                        unit,
+                        share_held,
+                        share_covered,
+                        match in (True, "repeated"),
+                        score,
+                        siblings,
+                        other_case=match is False,
+                        weights=weights,
+                        roots=frozenset(own | context),
                     )
                 )
         if self._similarity is not None and found:
@@ -194,7 +242,8 @@ class Extractor:
                 candidate.dense = cosine
             _add_dense(found)
         # Ties go to the better-ranked passage, then to reading order.
-        found.sort(key=lambda c: (-c.score, c.n, c.unit.position))
+        # A unit about another case (a range without the question's number) comes last.
+        found.sort(key=lambda c: (c.other_case, -c.score, c.n, c.unit.position))
         return found
 
     def compose(
@@ -216,11 +265,13 @@ class Extractor:
         for candidate in candidates:
             if len(chosen) >= MAX_UNITS:
                 break
+            if candidate.n != best.n:
+                continue  # one source reads as one answer
             unit = candidate.unit
             if (
                 id(unit) in excluded
                 or any(u.text == unit.text for _, u in chosen)
-                or candidate.number_match is False
+                or candidate.other_case
             ):
                 continue
             added = [(candidate.n, u) for u in _around(candidate, candidates, single=True)]
@@ -230,7 +281,11 @@ class Extractor:
             chosen += [pair for pair in added if pair not in chosen]
         chosen.sort(key=lambda pair: (pair[0], pair[1].position))
         cited = list(dict.fromkeys(n for n, _ in chosen))
-        return Composition(_render(chosen), cited, best)
+        said = {u.text for _, u in chosen}
+        roots = frozenset().union(*(c.roots for c in candidates if c.unit.text in said))
+        total = sum(best.weights.values())
+        coverage = sum(w for t, w in best.weights.items() if t in roots) / total if total else 0.0
+        return Composition(_render(chosen), cited, best, coverage)
 
 
 def _around(
@@ -281,6 +336,20 @@ def specificity(word: str, *, in_corpus: bool) -> float:
     return min(1.0, max(0.2, (GENERIC_LOG_FREQUENCY - level) / span))
 
 
+# Stems compared on their first letters: the French stemmer leaves « inscrire »,
+# « inscription » and « inscrit » apart (inscrir, inscript, inscrit), as « déclarer » and
+# « déclaration ». Six letters join such families and rarely join two words.
+ROOT_LENGTH = 6
+
+
+def _root(term: str) -> str:
+    return term[:ROOT_LENGTH]
+
+
+def _roots(terms: list[str]) -> set[str]:
+    return {_root(t) for t in terms}
+
+
 _INTERROGATIVE_CACHE: dict[int, frozenset[str]] = {}
 
 
@@ -306,7 +375,9 @@ def _add_dense(candidates: list[Candidate]) -> None:
     if not cosines:
         return
     floor, top = cosines[len(cosines) // 2], cosines[-1]
-    spread = top - floor
+    # When every unit is about as close as the others, their small differences are noise:
+    # never stretch a spread narrower than this to the full scale.
+    spread = max(top - floor, MIN_DENSE_SPREAD)
     for c in candidates:
         if c.dense is not None and spread > 0:
             c.score += DENSE_WEIGHT * max(0.0, (c.dense - floor) / spread)
@@ -334,22 +405,41 @@ def _to_float(text: str) -> float:
     return float(re.sub(r"[ \u00a0\u202f]", "", text).replace(",", "."))
 
 
-def _number_match(numbers: list[float], text: str) -> bool | None:
-    """True when a number of the question is in a range of ``text`` or repeated there;
-    False when ``text`` states ranges and none holds a number of the question (it speaks
-    of another case); None when there is nothing to compare."""
+def _unit(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    return _SAME_UNIT.get(raw.lower(), raw.lower())
+
+
+def _figures(text: str) -> list[tuple[float, str | None]]:
+    """The numbers of a text with their units."""
+    return [(_to_float(m["value"]), _unit(m["unit"])) for m in _NUMBER.finditer(text)]
+
+
+def _number_match(numbers: list[tuple[float, str | None]], text: str) -> bool | str | None:
+    """True when a number of the question is in a range of ``text`` with the same unit;
+    "repeated" when it only appears there as such; False when ``text`` states ranges of
+    the question's unit and none holds its number (it speaks of another case, « moins de
+    5 m² » for a 12 m² shed); None when there is nothing to compare."""
     if not numbers:
         return None
     ranges = 0
     for match in _RANGE.finditer(text):
-        ranges += 1
+        after = _UNIT_AFTER.match(text, match.end())
+        unit = _unit(after["unit"]) if after else None
         low = match.group("low") or match.group("min")
         high = match.group("high") or match.group("max")
         lo = _to_float(low) if low else float("-inf")
         hi = _to_float(high) if high else float("inf")
-        if any(lo <= x <= hi for x in numbers):
+        comparable = [x for x, u in numbers if u is not None and u == unit]
+        if not comparable:
+            continue  # « au moins 2 mois » says nothing of a 12 m² shed
+        ranges += 1
+        if any(lo <= x <= hi for x in comparable):
             return True
-    present = {_to_float(n) for n in _NUMBER.findall(text)}
-    if any(x in present for x in numbers):
-        return True
+    present = set(_figures(text))
+    if any(
+        (x, u) in present or (u is None and any(x == y for y, _ in present)) for x, u in numbers
+    ):
+        return "repeated"
     return False if ranges else None

@@ -23,10 +23,11 @@ _RAW_MARKDOWN = re.compile(
     r"\*\*|__|`|^\s{0,3}#{1,6}\s|^\s*\|.*\|\s*$|\[[^\]\n]+\]\([^)\n]+\)|^\s*[-*]{3,}\s*$", re.M
 )
 # Words that cannot end a sentence: articles, prepositions, conjunctions.
+# (Not « le », « un », « leur »: they end sentences as pronouns, « si vous en avez un ».)
 _DANGLING = frozenset(
-    """le la les l un une des du de d au aux à a et ou mais donc or ni car que qu qui dont
-    pour par avec sans sur sous dans en vers chez entre ce cette ces son sa ses leur leurs
-    mon ma mes ton ta tes votre vos notre nos the of to and or""".split()
+    """des du de d au aux à et ou mais donc or ni car que qu dont pour par avec sans sur
+    sous dans vers chez entre cette ces son sa ses mon ma mes ton ta tes votre vos notre
+    nos the of to and or""".split()
 )
 
 
@@ -74,33 +75,46 @@ def words_of(text: str) -> list[str]:
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
 
-def repeated_phrase(text: str, *, size: int = REPEAT_WORDS) -> str | None:
-    """The first run of ``size`` words (numbers count as words) that occurs twice."""
-    words = _TOKEN.findall(_fold(_MARKER.sub("", text)))
-    seen: set[tuple[str, ...]] = set()
-    for i in range(len(words) - size + 1):
-        gram = tuple(words[i : i + size])
-        if gram in seen:
-            return " ".join(gram)
-        seen.add(gram)
+def repeated_phrase(
+    text: str, *, size: int = REPEAT_WORDS, known: Iterable[str] = ()
+) -> str | None:
+    """The first run of ``size`` words (numbers count as words) that occurs twice, unless
+    one of the ``known`` texts repeats it too (a document's own wording is not a loop)."""
+    known_texts = [" ".join(_TOKEN.findall(_fold(t))) for t in known]
+    # Line by line: the rows of a fee table share their headers; a loop stays in a line.
+    for line in _MARKER.sub("", text).splitlines():
+        words = _TOKEN.findall(_fold(line))
+        seen: set[tuple[str, ...]] = set()
+        for i in range(len(words) - size + 1):
+            gram = tuple(words[i : i + size])
+            if gram in seen:
+                phrase = " ".join(gram)
+                if not any(t.count(phrase) > 1 for t in known_texts):
+                    return phrase
+            seen.add(gram)
     return None
 
 
-def cut_sentence(text: str) -> str | None:
+def cut_sentence(text: str, *, known: Iterable[str] = ()) -> str | None:
     """The end of a sentence left unfinished (dangling word, open bracket), if any.
 
-    A line ending with « : » is a list's lead-in when more lines follow it.
+    A line ending with « : » is a list's lead-in when more lines follow it; a line that a
+    ``known`` text holds word for word is the document's own wording, not a cut.
     """
+    sources = [" ".join(_TOKEN.findall(_fold(t))) for t in known]
     lines = [line.strip() for line in _MARKER.sub("", text).splitlines() if line.strip()]
     for n, line in enumerate(lines):
+        words = " ".join(_TOKEN.findall(_fold(line)))
+        if words and any(words in source for source in sources):
+            continue
         if line.count("(") > line.count(")") or line.count("«") > line.count("»"):
             return line[-40:]
         if line.endswith(":") and n < len(lines) - 1:
             continue  # a lead-in: « Pièces à fournir : » then the items
         if line.endswith((",", ":")):
             return line[-40:]
-        words = words_of(line)
-        if words and words[-1] in _DANGLING:
+        tokens = _TOKEN.findall(_fold(line))
+        if tokens and tokens[-1] in _DANGLING:
             return line[-40:]
     return None
 
@@ -125,9 +139,10 @@ def unknown_words(text: str, *, known: Iterable[str] = ()) -> list[str]:
 def problems(text: str, *, known: Iterable[str] = ()) -> list[Problem]:
     """Every reason ``text`` would read as garbled (empty when it reads soundly)."""
     found: list[Problem] = []
-    if phrase := repeated_phrase(text):
+    known = list(known)
+    if phrase := repeated_phrase(text, known=known):
         found.append(Problem("repeated", phrase))
-    if end := cut_sentence(text):
+    if end := cut_sentence(text, known=known):
         found.append(Problem("cut", end))
     if syntax := raw_markdown(text):
         found.append(Problem("markdown", syntax))

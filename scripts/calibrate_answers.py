@@ -3,23 +3,30 @@
     .venv/bin/python scripts/calibrate_answers.py --root /tmp/calibration \\
         corpora/demo ../shared/eval/cnil-faq ../shared/eval/cours-wikipedia
 
-No model is asked: this measures what retrieval and ``review.extractive`` choose. Each
-dataset's questions are asked of its own documents; the in-domain questions the demo's
-documents do not cover (``Hors des documents``) and every set's questions asked of
-another set's documents are the unanswerable ones. The rules, fixed before any figure was
-seen (docs/answers.md):
+No model is asked: this runs retrieval, ``review.extractive`` and ``review.coverage`` as
+the answer pipeline does. Each set's questions are asked of its own documents; the
+in-domain questions the demo's documents do not cover (« Hors des documents ») and 40
+questions of another set are the unanswerable ones. The rules, fixed before any figure
+was seen (docs/answers.md):
 
-1. ``DENSE_WEIGHT``: among 0, 0.25, 0.5, 1 and 2, the weight whose best unit states the
-   expected answer most often, averaged over the sets (answerable questions with one).
-2. ``decline_below``: the highest coverage that declines at most 5 % of the answerable
-   questions of every set (declining a citizen who had an answer is the costlier error).
-3. ``weak_below``: the lowest coverage at which at least 90 % of the unanswerable
+1. Ranking of units: among ``DENSE_WEIGHT`` in (0.5, 1, 2) and ``FIRST_PASSAGE_BONUS``
+   in (0, 0.25, 0.5), the pair whose composed answer states the expected answer most
+   often, averaged over the sets (answerable questions with an expected answer).
+2. Coverage: among dense weights (0, 1, 2, 5, 10), the one that best separates answerable
+   from unanswerable questions (mean area under the ROC curve over the sets); then
+   ``decline_below`` is the highest score that declines at most 5 % of the answerable
+   questions of every set (declining a citizen who had an answer is the costlier
+   error) and ``weak_below`` the lowest score at which at least 90 % of the unanswerable
    questions of every set are declined or held.
+3. Answer focus: ``ANSWER_FOCUS`` (server/answers/pipeline.py) is the highest level among
+   0, 0.1, ..., 0.9 that holds at most 5 % of the right answers of every set when
+   answers saying less of the question than that are held.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -34,12 +41,16 @@ from retrieval.embedding import load_embedder  # noqa: E402
 from retrieval.eval import chunk_files  # noqa: E402
 from retrieval.index import SearchIndex  # noqa: E402
 from review import extractive  # noqa: E402
+from review.coverage import CoverageRule  # noqa: E402
 from review.extractive import Extractor, SourcePassage  # noqa: E402
+from review.policy import Thresholds  # noqa: E402
 from server.evaluations.metrics import states_any  # noqa: E402
 
-WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0)
+DENSE_WEIGHTS = (0.5, 1.0, 2.0)
+PASSAGE_BONUSES = (0.0, 0.25, 0.5)
+COVERAGE_WEIGHTS = (0.0, 1.0, 2.0, 5.0, 10.0)
 PER_SET = 150
-FOREIGN = 50
+FOREIGN = 40
 
 
 def _pick(questions: list[Question], limit: int) -> list[Question]:
@@ -49,40 +60,11 @@ def _pick(questions: list[Question], limit: int) -> list[Question]:
     return [questions[int(i * step)] for i in range(limit)]
 
 
-def measure(index: SearchIndex, corpus: str, questions: list[Question], k: int) -> list[dict]:
-    rows = []
-    for question in questions:
-        passages = index.search(corpus=corpus, query=question.question, k=k)
-        sources = [
-            SourcePassage(n, p.chunk.title, p.chunk.section, p.chunk.text)
-            for n, p in enumerate(passages, start=1)
-        ]
-        row: dict = {
-            "set": corpus,
-            "id": question.id,
-            "question": question.question,
-            "answerable": question.answerable,
-            "has_expected": bool(question.answers),
-            "group": question.group,
-        }
-        for weight in WEIGHTS:
-            extractive.DENSE_WEIGHT = weight
-            extractor = Extractor(
-                analyze=index.analyzer.analyze,
-                weights=lambda text: index.term_weights(corpus=corpus, text=text),
-                similarity=index.similarities,
-            )
-            candidates = extractor.candidates(question.question, sources)
-            composition = extractor.compose(candidates)
-            best = candidates[0] if candidates else None
-            row[f"hit@{weight}"] = states_any(composition.text, question.answers)
-            if weight == 0.5:
-                row["coverage"] = best.coverage if best else 0.0
-                row["dense"] = best.dense if best and best.dense is not None else 0.0
-                row["max_dense"] = max((c.dense or 0.0 for c in candidates), default=0.0)
-                row["answer"] = composition.text
-        rows.append(row)
-    return rows
+def _auc(positives: list[float], negatives: list[float]) -> float:
+    if not positives or not negatives:
+        return 1.0
+    wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
+    return wins / (len(positives) * len(negatives))
 
 
 def main() -> int:
@@ -101,7 +83,7 @@ def main() -> int:
             corpus = f"cal-{dataset.resolve().name}-{evalset.name}"
             index.replace_documents(corpus=corpus, documents=chunk_files(evalset.documents))
             sets.append((corpus, evalset))
-    rows: list[dict] = []
+    asked: list[tuple[str, Question, list[SourcePassage]]] = []
     for number, (corpus, evalset) in enumerate(sets):
         own = [q for q in evalset.questions if not q.follows and q.group != "followup"]
         answerable = _pick([q for q in own if q.answerable], PER_SET)
@@ -111,51 +93,132 @@ def main() -> int:
             Question(q.id, q.question, [], [], answerable=False, group="foreign")
             for q in _pick([q for q in other.questions if q.answerable], FOREIGN)
         ]
-        rows += measure(index, corpus, answerable + uncovered + foreign, args.k)
-        print(f"{corpus}: {len(rows)} questions measured", file=sys.stderr)
+        for question in answerable + uncovered + foreign:
+            passages = index.search(corpus=corpus, query=question.question, k=args.k)
+            sources = [
+                SourcePassage(n, p.chunk.title, p.chunk.section, p.chunk.text)
+                for n, p in enumerate(passages, start=1)
+            ]
+            asked.append((corpus, question, sources))
+        print(f"{corpus}: {len(asked)} questions retrieved", file=sys.stderr)
+
+    def extractor(corpus: str) -> Extractor:
+        return Extractor(
+            analyze=index.analyzer.analyze,
+            weights=lambda text: index.term_weights(corpus=corpus, text=text),
+            similarity=index.similarities,
+        )
+
+    names = [name for name, _ in sets]
+    print("\n1. ranking of units: composed answer states the expected answer")
+    print("   dense  first  " + "  ".join(n.removeprefix("cal-") for n in names) + "  mean")
+    best_pair, best_mean = (extractive.DENSE_WEIGHT, extractive.FIRST_PASSAGE_BONUS), -1.0
+    for dense, bonus in itertools.product(DENSE_WEIGHTS, PASSAGE_BONUSES):
+        extractive.DENSE_WEIGHT, extractive.FIRST_PASSAGE_BONUS = dense, bonus
+        shares = []
+        for name in names:
+            scored = [
+                (q, s)
+                for c, q, s in asked
+                if c == name and q.answerable and q.answers and q.group in ("main", "informal")
+            ]
+            hits = 0
+            for question, sources in scored:
+                maker = extractor(name)
+                hits += states_any(
+                    maker.compose(maker.candidates(question.question, sources)).text,
+                    question.answers,
+                )
+            shares.append(hits / len(scored) if scored else 0.0)
+        mean = sum(shares) / len(shares)
+        print(
+            f"   {dense:>5}  {bonus:>5}  " + "  ".join(f"{x:.3f}" for x in shares) + f"  {mean:.3f}"
+        )
+        if mean > best_mean:
+            best_pair, best_mean = (dense, bonus), mean
+    extractive.DENSE_WEIGHT, extractive.FIRST_PASSAGE_BONUS = best_pair
+    print(f"   chosen: DENSE_WEIGHT={best_pair[0]} FIRST_PASSAGE_BONUS={best_pair[1]}")
+
+    features = []
+    for corpus, question, sources in asked:
+        candidates = extractor(corpus).candidates(question.question, sources)
+        coverage = max((c.coverage for c in candidates), default=0.0)
+        dense = max((c.dense or 0.0 for c in candidates), default=0.0)
+        features.append((corpus, question, coverage, dense))
+    print("\n2. coverage: dense weight by separation (AUC per set)")
+    best_weight, best_auc = 0.0, -1.0
+    for weight in COVERAGE_WEIGHTS:
+        rule = CoverageRule(weight, Thresholds())
+        aucs = []
+        for name in names:
+            yes = [rule.score(c, d) for n, q, c, d in features if n == name and q.answerable]
+            no = [rule.score(c, d) for n, q, c, d in features if n == name and not q.answerable]
+            aucs.append(_auc(yes, no))
+        mean = sum(aucs) / len(aucs)
+        print(f"   {weight:>4}: " + "  ".join(f"{a:.3f}" for a in aucs) + f"  mean {mean:.3f}")
+        if mean > best_auc:
+            best_weight, best_auc = weight, mean
+    rule = CoverageRule(best_weight, Thresholds())
+    scores = {
+        name: (
+            [rule.score(c, d) for n, q, c, d in features if n == name and q.answerable],
+            [rule.score(c, d) for n, q, c, d in features if n == name and not q.answerable],
+        )
+        for name in names
+    }
+    steps = sorted({round(x, 4) for yes, no in scores.values() for x in yes + no})
+    decline = max(
+        (
+            t
+            for t in steps
+            if all(sum(x < t for x in yes) <= 0.05 * len(yes) for yes, _ in scores.values())
+        ),
+        default=0.0,
+    )
+    weak = min(
+        (
+            t
+            for t in steps
+            if all(not no or sum(x < t for x in no) >= 0.9 * len(no) for _, no in scores.values())
+        ),
+        default=1.0,
+    )
+    print(
+        f"   chosen: dense_weight={best_weight} decline_below={decline:.3f} weak_below={weak:.3f}"
+    )
+    for name, (yes, no) in scores.items():
+        held = sum(decline <= x < weak for x in yes) / max(len(yes), 1)
+        declined = sum(x < decline for x in no) / max(len(no), 1)
+        print(f"   {name}: answerable held {held:.3f}, unanswerable declined {declined:.3f}")
+    print("\n3. answer focus: share of the question said by the composed answer and its headings")
+    focus: dict[str, list[tuple[float, bool]]] = {name: [] for name in names}
+    for corpus, question, sources in asked:
+        if not (
+            question.answerable and question.answers and question.group in ("main", "informal")
+        ):
+            continue
+        maker = extractor(corpus)
+        composition = maker.compose(maker.candidates(question.question, sources))
+        focus[corpus].append((composition.coverage, states_any(composition.text, question.answers)))
+    chosen_focus = 0.0
+    for step in range(10):
+        level = step / 10
+        if all(
+            sum(ok and c < level for c, ok in rows) <= 0.05 * max(sum(ok for _, ok in rows), 1)
+            for rows in focus.values()
+        ):
+            chosen_focus = level
+    for name, rows in focus.items():
+        wrong = [c for c, ok in rows if not ok]
+        held = sum(c < chosen_focus for c in wrong)
+        print(f"   {name}: wrong answers held {held} of {len(wrong)}")
+    print(f"   chosen: ANSWER_FOCUS={chosen_focus}")
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:
-            for row in rows:
+            for corpus, question, coverage, dense in features:
+                row = {"set": corpus, **question.as_dict(), "coverage": coverage, "dense": dense}
                 handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    report(rows)
     return 0
-
-
-def report(rows: list[dict]) -> None:
-    sets = sorted({r["set"] for r in rows})
-    print("\n1. dense weight: best unit states the expected answer")
-    means = {}
-    for weight in WEIGHTS:
-        shares = []
-        for name in sets:
-            scored = [r for r in rows if r["set"] == name and r["answerable"] and r["has_expected"]]
-            if scored:
-                shares.append(sum(r[f"hit@{weight}"] for r in scored) / len(scored))
-        means[weight] = sum(shares) / len(shares)
-        print(f"  {weight:>4}: " + "  ".join(f"{s:.3f}" for s in shares) + f"  mean {means[weight]:.3f}")
-    print(f"  chosen: {max(means, key=means.__getitem__)}")
-    thresholds = [round(0.05 * i, 2) for i in range(21)]
-    print("\n2-3. share below each coverage threshold (answerable | unanswerable), per set")
-    for feature in ("coverage",):
-        print(f"  feature {feature}: " + "  ".join(sets))
-        decline, weak = 0.0, 1.0
-        for t in thresholds:
-            cells = []
-            ok_decline = ok_weak = True
-            for name in sets:
-                yes = [r for r in rows if r["set"] == name and r["answerable"]]
-                no = [r for r in rows if r["set"] == name and not r["answerable"]]
-                below_yes = sum(r[feature] < t for r in yes) / max(len(yes), 1)
-                below_no = sum(r[feature] < t for r in no) / max(len(no), 1)
-                cells.append(f"{below_yes:.3f} | {below_no:.3f}")
-                ok_decline &= below_yes <= 0.05
-                ok_weak &= not no or below_no >= 0.90
-            if ok_decline:
-                decline = t
-            if ok_weak and weak == 1.0:
-                weak = t
-            print(f"  {t:.2f}: " + "   ".join(cells))
-        print(f"  decline_below = {decline}, weak_below = {weak}")
 
 
 if __name__ == "__main__":

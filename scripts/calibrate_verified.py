@@ -90,8 +90,10 @@ def main() -> None:
             ]
         )
     positives = sum(1 for r in queries if any(same(r, v) for v in verified))
-    print(f"embedder={embedder.name} verified={len(verified)} queries={len(queries)} "
-          f"with an answer={positives}")
+    print(
+        f"embedder={embedder.name} verified={len(verified)} queries={len(queries)} "
+        f"with an answer={positives}"
+    )
     print("dense_weight threshold precision recall served")
     best: tuple[float, float, float, float] | None = None
     for weight in WEIGHTS:

@@ -55,13 +55,16 @@ class FollowUps:
         return bool(_STARTS_LIKE_FOLLOWUP.match(question)) or len(self._content(question)) <= 1
 
     def usable(self, rewrite: str, *, question: str, previous: str) -> bool:
-        """Is the model's rewrite a question that keeps what the follow-up asks?"""
+        """Is the model's rewrite a question that keeps what the follow-up asks and takes
+        from the previous question what it leaves unsaid?"""
         text = rewrite.strip()
-        if not text or "\n" in text or "[" in text:
-            return False
+        if not text or "\n" in text or "[" in text or ":" in text[:30]:
+            return False  # an answer, or a label (« Dernière question : … »)
         if len(text.split()) > MAX_STANDALONE_WORDS or text.strip(" ?") == previous.strip(" ?"):
             return False
-        return self._content(question) <= self._content(text)
+        asked, written = self._content(question), self._content(text)
+        carried = (self._content(previous) - asked) & written
+        return asked <= written and bool(carried)
 
     def by_rule(self, question: str, previous: str) -> str:
         """The follow-up written from the previous question (rules in the module docstring)."""

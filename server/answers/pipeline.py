@@ -57,10 +57,15 @@ from server.answers.prompts import (
     looks_like_injection,
     passage_block,
 )
+from server.answers.records import passage_record, record_engine_use
 from server.engine.client import EngineUnavailable, Generation, LLMClient
 
 __all__ = ["AnswerMode", "AnswerService", "AskError", "Caller"]
 log = logging.getLogger(__name__)
+# Below this share of the question's weight said by the answer and its headings, the
+# answer is held: the highest level that holds at most 5 % of right answers on each
+# calibration set (scripts/calibrate_answers.py, docs/answers.md).
+ANSWER_FOCUS = 0.3
 
 
 class AnswerService:
@@ -308,6 +313,9 @@ class AnswerService:
             text, cited = extractive.text or None, extractive.cited
         if text and judgement is not None and judgement.weak:
             reasons.append(flag(Reason.weak_support, f"{judgement.score:.2f}"))
+        elif text and extractive is not None and extractive.coverage < ANSWER_FOCUS:
+            # The answer does not name what the question is about: a person should look.
+            reasons.append(flag(Reason.weak_support, f"focus {extractive.coverage:.2f}"))
         topic = sensitive_topic(prepared.question, list(prepared.corpus.sensitive_topics))
         if text and topic:
             reasons.append(topic)
@@ -318,12 +326,12 @@ class AnswerService:
             answer.draft = generation.text if generation else None
             answer.support = judgement.score if judgement else 0.0
             answer.passages = [
-                _passage_record(i, p) for i, p in enumerate(prepared.passages, start=1)
+                passage_record(i, p) for i, p in enumerate(prepared.passages, start=1)
             ]
             answer.citations = [answer.passages[n - 1] for n in cited]
             answer.reasons = decision.reasons
             calls = [*prepared.engine_calls, *([generation] if generation else [])]
-            _record_engine_use(answer, calls)
+            record_engine_use(answer, calls)
             if generation is not None:
                 answer.ttft_ms = generation.ttft_ms
                 answer.total_ms = generation.total_ms
@@ -361,7 +369,7 @@ class AnswerService:
             answer.status = AnswerStatus.pending_review
             answer.search_query = prepared.standalone
             answer.passages = [
-                _passage_record(i, p) for i, p in enumerate(prepared.passages, start=1)
+                passage_record(i, p) for i, p in enumerate(prepared.passages, start=1)
             ]
             reasons = [flag(reason)]
             answer.reasons = reasons
@@ -369,27 +377,3 @@ class AnswerService:
                 session=session, answer=answer, reasons=reasons, priority=PRIORITY[reason]
             )
             return answer
-
-
-def _record_engine_use(answer: Answer, calls: list[Generation]) -> None:
-    """Tokens of every engine call made for this answer (for the energy estimate)."""
-    if calls:
-        answer.prompt_tokens = sum(c.prompt_tokens for c in calls)
-        answer.completion_tokens = sum(c.completion_tokens for c in calls)
-        answer.model = calls[-1].model
-
-
-def _passage_record(n: int, passage: Passage) -> dict[str, Any]:
-    chunk = passage.chunk
-    return {
-        "n": n,
-        "document_id": int(chunk.document_id) if chunk.document_id.isdigit() else chunk.document_id,
-        "chunk_id": chunk.chunk_id,
-        "version": chunk.version,
-        "title": chunk.title,
-        "section": chunk.section,
-        "page": chunk.page,
-        "excerpt": chunk.text[:600],
-        "text": chunk.text,
-        "score": round(passage.score, 4),
-    }

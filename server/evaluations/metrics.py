@@ -7,11 +7,18 @@ badly (``review.quality``). The citation figures of earlier versions are kept be
 
 When does an answer *state* the expected answer? Both are compared after folding case and
 accents, writing « euros » as « € », French numbers in one form (« 30 000 » = « 30000 »,
-« 3,00 » = « 3 »), and dropping spaces and punctuation. A short expected answer (up to
-25 words: a fee, a date, a name) must appear whole. A long one (a whole FAQ entry) is
-stated when one of the answer's sentences of at least 8 words is part of it: an extract of
-the right entry says what the entry says, while a sentence of another entry does not.
-This rule was written before any answer was scored.
+« 3,00 » = « 3 »), and dropping spaces and punctuation. An expected answer found whole in
+the answer is stated. Otherwise it is cut into its sentences and list lines, and those of
+fewer than 4 words (« Oui. », « Non. ») are set aside: a short expected answer (up to 25
+words) is stated when the answer holds all its other sentences; a long one (a whole FAQ
+entry) when the answer holds one of its sentences of at least 8 words, or when one of the
+answer's sentences of at least 8 words is part of it — an extract of the right entry
+says what the entry says, a sentence of another entry does not.
+
+The first version of this rule had no « fewer than 4 words » clause: it counted as wrong
+every answer quoting « La plupart des smartphones… » for an expected « Oui. La plupart
+des smartphones… ». It was corrected once, for that, after reading the details of the
+first run on cnil-faq (docs/answers.md).
 """
 
 from __future__ import annotations
@@ -27,11 +34,13 @@ from review.quality import problems
 
 LONG_ANSWER_WORDS = 25
 MIN_SENTENCE_WORDS = 8
+MIN_PIECE_WORDS = 4
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 _THOUSANDS = re.compile(r"(?<![\d,.])(\d{1,3}(?:[  .]\d{3})+)(?![\d])")
 _DECIMAL = re.compile(r"(\d+)[.,](\d+)")
 _EURO = re.compile(r"\beuros?\b")
 _SENTENCES = re.compile(r"(?<=[.!?…])\s+|\n+")
+_PIECES = re.compile(r"(?<=[.!?…;])\s+|\n+")
 
 
 def normalise(text: str) -> str:
@@ -55,10 +64,16 @@ def states(answer: str, expected: str) -> bool:
     wanted = normalise(expected)
     if not wanted:
         return False
-    if wanted in normalise(answer):
+    said = normalise(answer)
+    if wanted in said:
         return True
-    if len(expected.split()) <= LONG_ANSWER_WORDS:
+    pieces = [p for p in _PIECES.split(expected) if len(p.split()) >= MIN_PIECE_WORDS]
+    if not pieces:
         return False
+    if len(expected.split()) <= LONG_ANSWER_WORDS:
+        return all(normalise(p) in said for p in pieces)
+    if any(len(p.split()) >= MIN_SENTENCE_WORDS and normalise(p) in said for p in pieces):
+        return True
     return any(
         len(sentence.split()) >= MIN_SENTENCE_WORDS and normalise(sentence) in wanted
         for sentence in _SENTENCES.split(_MARKER.sub("", answer))

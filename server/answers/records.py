@@ -1,0 +1,34 @@
+"""What is stored of an answer besides its text: the passages it was given, the engine's
+work."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from retrieval.types import Passage
+from review.models import Answer
+from server.engine.client import Generation
+
+
+def record_engine_use(answer: Answer, calls: list[Generation]) -> None:
+    """Tokens of every engine call made for this answer (for the energy estimate)."""
+    if calls:
+        answer.prompt_tokens = sum(c.prompt_tokens for c in calls)
+        answer.completion_tokens = sum(c.completion_tokens for c in calls)
+        answer.model = calls[-1].model
+
+
+def passage_record(n: int, passage: Passage) -> dict[str, Any]:
+    chunk = passage.chunk
+    return {
+        "n": n,
+        "document_id": int(chunk.document_id) if chunk.document_id.isdigit() else chunk.document_id,
+        "chunk_id": chunk.chunk_id,
+        "version": chunk.version,
+        "title": chunk.title,
+        "section": chunk.section,
+        "page": chunk.page,
+        "excerpt": chunk.text[:600],
+        "text": chunk.text,
+        "score": round(passage.score, 4),
+    }
