@@ -69,6 +69,8 @@ def create_app(
         state = await to_thread.run_sync(build_state, settings, llm_http)
         app.state.guichet = state
         state.worker.start()
+        if state.notifier is not None:
+            state.notifier.start()
         await to_thread.run_sync(tidy, state)
         chores = asyncio.create_task(housekeeping(state), name="guichet-housekeeping")
         log.info(
@@ -83,6 +85,8 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await chores
             await to_thread.run_sync(state.worker.stop)
+            if state.notifier is not None:
+                await to_thread.run_sync(state.notifier.stop)
             await state.llm.aclose()
             state.db.dispose()
 

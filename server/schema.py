@@ -14,6 +14,7 @@ import accounts.models  # noqa: F401
 import corpora.models  # noqa: F401
 import review.models  # noqa: F401
 import server.evaluations.models  # noqa: F401
+import server.notifications.models  # noqa: F401
 import server.security.ratelimit  # noqa: F401
 from database import Base
 
