@@ -97,6 +97,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.templates = make_templates(WEB / "templates")
+    # Whether pages offer e-mail (a citizen's reply address, notification settings).
+    app.state.templates.env.globals["email_enabled"] = settings.email_enabled
+    app.state.templates.env.globals["notify_default"] = settings.notify_default
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     # htmx comes from the npm registry (package.json), installed by `make install`.
     app.mount("/vendor", StaticFiles(directory=str(VENDOR), check_dir=False), name="vendor")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -111,7 +112,7 @@ def send_test(
     now: datetime | None = None,
 ) -> OutboxMessage:
     """Queue a test message to ``address`` and try it once, at once; the message after
-    that attempt (sent, or failed with its reason)."""
+    that attempt (sent, or failed with its reason; still queued if no worker could try)."""
     now = now or utcnow()
     letter = letters.render(MessageKind.test, language=language, account=False)
     with transaction(sessions) as session:
@@ -128,8 +129,16 @@ def send_test(
             max_attempts=1,
         )
     deliver_due(sessions=sessions, smtp=smtp, now=now, only=message.id)
-    with sessions() as session:
-        return session.get_one(OutboxMessage, message.id)
+    # A running app's worker may have taken it first: wait for its verdict.
+    deadline = time.monotonic() + 2 * smtp.timeout_s
+    while True:
+        with sessions() as session:
+            found = session.get_one(OutboxMessage, message.id)
+        if found.state in (MessageState.sent, MessageState.failed):
+            return found
+        if time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 class Notifier:
