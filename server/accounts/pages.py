@@ -243,4 +243,7 @@ def account_notifications(
             errors={"email": tr(f"error.{error.code}")},
             contact_form={"email": email},
         )
+    # Committed before the redirect: the page it leads to must show the new settings
+    # (the session dependency would commit only once the response is on its way).
+    session.commit()
     return redirect(request, "/account#notifications", "account.notifications_saved")

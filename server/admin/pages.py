@@ -142,6 +142,7 @@ def admin_set_email(
             errors={f"email-{target.id}": tr(f"error.{error.code}")},
             typed_emails={target.id: email},
         )
+    session.commit()  # before the redirect, so that the admin page shows the new address
     return redirect(request, "/admin", "admin.user_updated")
 
 

@@ -74,6 +74,7 @@ class Letters:
         }
         title = tr(f"mail.{kind.value}.subject", **(subject or {}))
         values["subject"] = title
+        values["heading"] = title.removeprefix("[Guichet]").strip()
         text = self.env.get_template(f"{kind.value}.txt").render(values)
         html = self.env.get_template(f"{kind.value}.html").render(values)
         return Rendered(subject=title, text=text, html=html)
