@@ -40,23 +40,24 @@ WHEN = database.UTCDateTime(timezone=True)
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("email", sa.String(length=254), nullable=True))
-        batch_op.add_column(sa.Column("notify", FREQUENCY, nullable=True))
-        batch_op.add_column(
-            sa.Column("notify_replies", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("language", sa.String(length=8), server_default="fr", nullable=False)
-        )
-
-    with op.batch_alter_table("review_items", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("announced_at", WHEN, nullable=True))
-        batch_op.add_column(sa.Column("reminded_at", WHEN, nullable=True))
-        batch_op.add_column(sa.Column("told_at", WHEN, nullable=True))
-        batch_op.create_index(
-            batch_op.f("ix_review_items_announced_at"), ["announced_at"], unique=False
-        )
+    # Plain ADD COLUMN (SQLite has it): a batch "move and copy" of users or review_items
+    # would drop the old table, and on SQLite with foreign keys on, that deletes the rows
+    # that point at it (memberships, tokens, review history).
+    op.add_column("users", sa.Column("email", sa.String(length=254), nullable=True))
+    op.add_column("users", sa.Column("notify", FREQUENCY, nullable=True))
+    op.add_column(
+        "users",
+        sa.Column("notify_replies", sa.Boolean(), server_default=sa.true(), nullable=False),
+    )
+    op.add_column(
+        "users", sa.Column("language", sa.String(length=8), server_default="fr", nullable=False)
+    )
+    op.add_column("review_items", sa.Column("announced_at", WHEN, nullable=True))
+    op.add_column("review_items", sa.Column("reminded_at", WHEN, nullable=True))
+    op.add_column("review_items", sa.Column("told_at", WHEN, nullable=True))
+    op.create_index(
+        op.f("ix_review_items_announced_at"), "review_items", ["announced_at"], unique=False
+    )
     op.execute(
         "UPDATE review_items SET announced_at = created_at, reminded_at = created_at, "
         "told_at = COALESCE(decided_at, created_at)"
@@ -87,12 +88,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
     )
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_outbox_state"), ["state"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_outbox_next_attempt_at"), ["next_attempt_at"], unique=False
-        )
-        batch_op.create_index(batch_op.f("ix_outbox_created_at"), ["created_at"], unique=False)
+    op.create_index(op.f("ix_outbox_state"), "outbox", ["state"], unique=False)
+    op.create_index(op.f("ix_outbox_next_attempt_at"), "outbox", ["next_attempt_at"], unique=False)
+    op.create_index(op.f("ix_outbox_created_at"), "outbox", ["created_at"], unique=False)
 
     op.create_table(
         "digest_entries",
@@ -115,11 +113,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_digest_entries")),
     )
-    with op.batch_alter_table("digest_entries", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_digest_entries_user_id"), ["user_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_digest_entries_digested_at"), ["digested_at"], unique=False
-        )
+    op.create_index(op.f("ix_digest_entries_user_id"), "digest_entries", ["user_id"], unique=False)
+    op.create_index(
+        op.f("ix_digest_entries_digested_at"), "digest_entries", ["digested_at"], unique=False
+    )
 
     op.create_table(
         "reply_addresses",
