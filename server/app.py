@@ -74,9 +74,10 @@ def create_app(
         await to_thread.run_sync(tidy, state)
         chores = asyncio.create_task(housekeeping(state), name="guichet-housekeeping")
         log.info(
-            "Guichet ready: engine %s, model %s",
+            "Guichet ready: engine %s, model %s, e-mail %s",
             settings.effective_llm_base_url,
             settings.llm_model,
+            f"through {settings.smtp_host}" if settings.email_enabled else "off",
         )
         try:
             yield

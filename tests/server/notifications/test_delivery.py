@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from database import Base, make_engine, make_session_factory, transaction
-from server.notifications.models import MessageKind, OutboxMessage
+from server.notifications import service as notifications
+from server.notifications.models import MessageKind, OutboxMessage, ReplyAddress
 from server.notifications.outbox import back_off, queue_message
 from server.notifications.worker import deliver_due
 from tests.server.notifications.support import (
@@ -150,3 +152,20 @@ def test_several_workers_send_each_message_once(
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_old_messages_and_unused_reply_addresses_are_forgotten(
+    sessions: sessionmaker[Session], session: Session, smtp: SmtpServer, tmp_path: Path
+) -> None:
+    school = course(session)
+    item = held_question(session, school.corpus, None, "Sans réponse", sid="citoyen-2")
+    session.add(ReplyAddress(answer_id=item.answer_id, address="x@example.org", created_at=START))
+    session.commit()
+    _queue(sessions, 2)
+    deliver_due(sessions=sessions, smtp=worker(sessions, smtp, tmp_path).smtp, now=START)
+    _queue(sessions, 1)  # still waiting: never purged, however old
+    with transaction(sessions) as tx:
+        assert notifications.purge(session=tx, now=START + timedelta(days=29)) == (0, 0)
+    with transaction(sessions) as tx:
+        assert notifications.purge(session=tx, now=START + timedelta(days=91)) == (2, 1)
+    assert _states(session) == Counter({"queued": 1})
