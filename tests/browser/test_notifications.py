@@ -190,11 +190,21 @@ def test_settings_pages_and_a_citizens_reply_address_by_keyboard(
     citizen.keyboard.press("Enter")
     declined = citizen.locator("#answers article.answer--declined")
     expect(declined).to_be_visible(timeout=30_000)
-    field = declined.locator("input[type=email]")
-    tab_to(citizen, f"#{field.get_attribute('id')}")
-    citizen.keyboard.type("jeanne@example.org")
-    check(citizen, "05-citizen-reply-address")
+    field_id = declined.locator("input[type=email]").get_attribute("id")
+    tab_to(citizen, f"#{field_id}")
+    citizen.keyboard.type("jeanne@example")  # a typo: refused, nothing queued, kept
     citizen.keyboard.press("Tab")
+    citizen.keyboard.press("Enter")
+    field = citizen.locator(f"#{field_id}")
+    expect(field).to_have_attribute("aria-invalid", "true")
+    expect(field).to_be_focused()
+    expect(field).to_have_value("jeanne@example")
+    expect(citizen.locator(f"#{field_id}-error")).to_contain_text("Adresse électronique invalide")
+    check(citizen, "05-citizen-reply-address-typo")
+    tab_to(citizen, f"#{field_id}")  # the page checks may have moved the focus
+    citizen.keyboard.press("End")
+    citizen.keyboard.type(".org")
+    tab_to(citizen, "#answers form.ask-human button[type=submit]")
     citizen.keyboard.press("Enter")
     expect(citizen.locator("#answers .status-message")).to_contain_text(
         "Vous recevrez la réponse par courriel."
