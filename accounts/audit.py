@@ -42,6 +42,8 @@ class Event(enum.StrEnum):
     invitation_disabled = "invitation_disabled"
     course_joined = "course_joined"
     corpus_created = "corpus_created"
+    # The address or notification settings of an account changed (never the address itself).
+    contact_changed = "contact_changed"
 
 
 class AuditEvent(Base):

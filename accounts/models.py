@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database import Base, UTCDateTime, utcnow
@@ -28,6 +28,21 @@ def _role_enum() -> Enum:
     return Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
+class Frequency(enum.StrEnum):
+    """How often a reviewer hears of new items in their queue."""
+
+    immediate = "immediate"
+    hourly = "hourly"
+    daily = "daily"
+    off = "off"
+
+
+def _frequency_enum() -> Enum:
+    return Enum(
+        Frequency, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e]
+    )
+
+
 class User(Base):
     """A person with an account."""
 
@@ -39,6 +54,14 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where Guichet e-mails this person (notifications), and how: ``notify`` is how often
+    # they hear of new items to review (None: the instance's GUICHET_NOTIFY_DEFAULT),
+    # ``notify_replies`` whether they hear when their own held question is decided,
+    # ``language`` the language of the e-mails.
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    notify: Mapped[Frequency | None] = mapped_column(_frequency_enum(), default=None)
+    notify_replies: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    language: Mapped[str] = mapped_column(String(8), default="fr", server_default="fr")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 

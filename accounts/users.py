@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts import audit
+from accounts.contact import clean_address
 from accounts.errors import AccountError
 from accounts.models import Role, User
 
@@ -30,14 +31,26 @@ def check_password_rules(password: str) -> None:
         raise AccountError("password_length")
 
 
-def create_user(*, session: Session, name: str, role: Role, password: str | None = None) -> User:
+def create_user(
+    *,
+    session: Session,
+    name: str,
+    role: Role,
+    password: str | None = None,
+    email: str | None = None,
+) -> User:
     if not USER_NAME.match(name):
         raise AccountError("invalid_user_name")
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise AccountError("user_exists")
     if password is not None:
         check_password_rules(password)
-    user = User(name=name, role=role, password_hash=_hasher.hash(password) if password else None)
+    user = User(
+        name=name,
+        role=role,
+        password_hash=_hasher.hash(password) if password else None,
+        email=clean_address(email),
+    )
     session.add(user)
     session.flush()
     return user
@@ -103,9 +116,15 @@ def set_active(*, user: User, active: bool) -> None:
 
 
 def create_user_recorded(
-    *, session: Session, name: str, role: Role, password: str | None = None, by: audit.Actor
+    *,
+    session: Session,
+    name: str,
+    role: Role,
+    password: str | None = None,
+    email: str | None = None,
+    by: audit.Actor,
 ) -> User:
-    user = create_user(session=session, name=name, role=role, password=password)
+    user = create_user(session=session, name=name, role=role, password=password, email=email)
     audit.record_action(
         session=session,
         event=audit.Event.user_created,

@@ -60,6 +60,8 @@ def enqueue(
         if item.state in (ReviewState.approved, ReviewState.rejected):
             item.state = ReviewState.pending
             item.version += 1
+            # Open again: its reviewers hear of it again, and later the asker.
+            item.announced_at = item.reminded_at = item.told_at = None
         return item
     item = ReviewItem(
         answer_id=answer.id,

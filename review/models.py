@@ -123,6 +123,13 @@ class ReviewItem(Base):
     # Approved with a text other than the draft (the dashboard's edit rate).
     edited: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the e-mail worker has done about the item (server/notifications/): told its
+    # reviewers it arrived, reminded its owners it is overdue, told the asker the decision.
+    # Cleared when the item opens again; each is set by one conditional UPDATE, so several
+    # workers never tell twice.
+    announced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None, index=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     answer: Mapped[Answer] = relationship(back_populates="review")
     events: Mapped[list[ReviewEvent]] = relationship(

@@ -69,12 +69,15 @@ def create_app(
         state = await to_thread.run_sync(build_state, settings, llm_http)
         app.state.guichet = state
         state.worker.start()
+        if state.notifier is not None:
+            state.notifier.start()
         await to_thread.run_sync(tidy, state)
         chores = asyncio.create_task(housekeeping(state), name="guichet-housekeeping")
         log.info(
-            "Guichet ready: engine %s, model %s",
+            "Guichet ready: engine %s, model %s, e-mail %s",
             settings.effective_llm_base_url,
             settings.llm_model,
+            f"through {settings.smtp_host}" if settings.email_enabled else "off",
         )
         try:
             yield
@@ -83,6 +86,8 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await chores
             await to_thread.run_sync(state.worker.stop)
+            if state.notifier is not None:
+                await to_thread.run_sync(state.notifier.stop)
             await state.llm.aclose()
             state.db.dispose()
 
@@ -93,6 +98,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.templates = make_templates(WEB / "templates")
+    # Whether pages offer e-mail (a citizen's reply address, notification settings).
+    app.state.templates.env.globals["email_enabled"] = settings.email_enabled
+    app.state.templates.env.globals["notify_default"] = settings.notify_default
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     # htmx comes from the npm registry (package.json), installed by `make install`.
     app.mount("/vendor", StaticFiles(directory=str(VENDOR), check_dir=False), name="vendor")

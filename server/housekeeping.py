@@ -1,5 +1,6 @@
-"""The chores of a running app: deleting audit events past their retention period, and
-queueing answers a dead process left half-written."""
+"""The chores of a running app: deleting audit events past their retention period,
+queueing answers a dead process left half-written, and forgetting old e-mails and unused
+reply addresses."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from anyio import to_thread
 from accounts import audit
 from database import transaction, utcnow
 from review.answers import requeue_interrupted
+from server.notifications import service as notifications
 from server.state import AppState
 
 log = logging.getLogger(__name__)
@@ -39,11 +41,23 @@ def requeue_interrupted_answers(state: AppState) -> int:
     return count
 
 
+def forget_old_mail(state: AppState) -> tuple[int, int]:
+    """Delete sent and failed e-mails past a month, reply addresses never used."""
+    with transaction(state.sessions) as session:
+        messages, addresses = notifications.purge(session=session, now=utcnow())
+    if messages or addresses:
+        log.info(
+            "outbox: %d old message(s), %d unused reply address(es) deleted", messages, addresses
+        )
+    return messages, addresses
+
+
 def tidy(state: AppState) -> None:
     """One round of chores; a failed round is logged and tried again next time."""
     try:
         keep_audit_log_short(state)
         requeue_interrupted_answers(state)
+        forget_old_mail(state)
     except Exception:
         log.exception("housekeeping round failed")
 

@@ -14,6 +14,7 @@ import accounts.models  # noqa: F401
 import corpora.models  # noqa: F401
 import review.models  # noqa: F401
 import server.evaluations.models  # noqa: F401
+import server.notifications.models  # noqa: F401
 import server.security.ratelimit  # noqa: F401
 from database import Base
 
@@ -29,8 +30,24 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the latest migration (idempotent)."""
+    """Bring the schema to the latest migration (idempotent).
+
+    On SQLite, foreign keys are off while migrations run: a batch migration copies a
+    table and drops the old one, and with foreign keys on, that drop deletes (ON DELETE
+    CASCADE) every row pointing at it, such as all answers of all corpora. The pragma only
+    takes effect outside a transaction, hence before ``begin``.
+    """
     config = alembic_config(engine.url.render_as_string(hide_password=False))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "heads")
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -134,13 +134,56 @@ class Settings(BaseSettings):
     review_overdue_minutes: int = Field(
         default=120,
         description="Minutes after which a waiting review item is highlighted on the "
-        "reviewers' dashboard.",
+        "reviewers' dashboard, and its corpus owners are reminded of it by e-mail.",
     )
     audit_retention_days: int = Field(
         default=365,
         ge=1,
         description="Days the audit log keeps an event; older ones are deleted at start-up "
         "and then daily.",
+    )
+    smtp_host: str | None = Field(
+        default=None,
+        description="SMTP server of the administration that sends Guichet's e-mails. "
+        "Unset: no e-mail is sent, and nothing asks for an address.",
+    )
+    smtp_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port of the SMTP server. Default: 587 with STARTTLS, 465 with TLS, "
+        "25 without encryption.",
+    )
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls",
+        description="How the connection to the SMTP server is encrypted: `starttls` "
+        "(upgraded after connecting), `tls` (from the start) or `none` (a relay on the "
+        "same machine or network only).",
+    )
+    smtp_user: str | None = Field(
+        default=None, description="User name for the SMTP server; unset: no sign-in."
+    )
+    smtp_password: SecretStr | None = Field(
+        default=None, description="Password for the SMTP server."
+    )
+    smtp_sender: str | None = Field(
+        default=None,
+        description="Sender of the e-mails (`Guichet <guichet@mairie.example.fr>`); "
+        "required when `GUICHET_SMTP_HOST` is set.",
+    )
+    smtp_timeout_s: float = Field(
+        default=20.0, gt=0, description="Seconds before a silent SMTP server is given up on."
+    )
+    notify_default: Literal["immediate", "hourly", "daily", "off"] = Field(
+        default="hourly",
+        description="How reviewers who have not chosen hear of new items in their queue: "
+        "`immediate` (one e-mail per item), `hourly` or `daily` (one digest), `off`.",
+    )
+    notify_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds between two rounds of the e-mail worker (new items, digests, "
+        "reminders, replies, sending the outbox).",
     )
     host: str = Field(default="127.0.0.1", description="Address the web app listens on.")
     port: int = Field(default=8000, description="Port the web app listens on.")
@@ -170,6 +213,25 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Logging level of the app."
     )
+
+    @model_validator(mode="after")
+    def _sender_with_host(self) -> Settings:
+        if self.smtp_host and not self.smtp_sender:
+            raise ValueError(
+                "GUICHET_SMTP_SENDER est requis quand GUICHET_SMTP_HOST est réglé "
+                "(the sender address is required when an SMTP server is set)"
+            )
+        return self
+
+    @property
+    def email_enabled(self) -> bool:
+        """Whether Guichet sends e-mail at all (an SMTP server is set)."""
+        return bool(self.smtp_host)
+
+    @property
+    def base_url(self) -> str:
+        """The address links in e-mails start with."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def sqlalchemy_url(self) -> str:

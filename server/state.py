@@ -22,6 +22,7 @@ from server.answers.pipeline import AnswerMode, AnswerService
 from server.documents.lifecycle import document_lifecycle
 from server.documents.worker import IndexingWorker
 from server.engine.client import LLMClient
+from server.notifications.worker import Notifier, build_notifier
 from server.schema import upgrade
 from server.settings import Settings
 
@@ -38,6 +39,8 @@ class AppState:
     answers: AnswerService
     documents: DocumentLifecycle
     worker: IndexingWorker
+    # The e-mail worker; None when no SMTP server is set (e-mail off).
+    notifier: Notifier | None = None
 
     @property
     def energy_rates(self) -> EnergyRates:
@@ -93,6 +96,7 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
         ),
         documents=documents,
         worker=IndexingWorker(documents),
+        notifier=build_notifier(settings, sessions),
     )
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from accounts import tokens, users
+from accounts.contact import Contact, set_contact_recorded
+from accounts.models import Frequency, User
 from accounts.tokens import tokens_of
 from corpora.repository import corpora_of
 from server.accounts.schemas import (
     MembershipOut,
     MeOut,
+    NotificationsIn,
+    NotificationsOut,
     PasswordIn,
     TokenCreatedOut,
     TokenIn,
@@ -17,9 +21,10 @@ from server.accounts.schemas import (
     TokensOut,
 )
 from server.accounts.service import allowed_token_corpora, token_out
-from server.deps import DbSession, SignedInUser
+from server.deps import DbSession, SignedInUser, State
 from server.schemas import RowId, refusals
 from server.security.sessions import actor, refresh_session
+from server.settings import Settings
 
 router = APIRouter(prefix="/api/v1")
 
@@ -110,3 +115,45 @@ def delete_token(
         session=session, user=user, token_id=token_id, by=actor(request, user)
     )
     return Response(status_code=204)
+
+
+def _notifications(user: User, settings: Settings) -> NotificationsOut:
+    return NotificationsOut(
+        email=user.email,
+        notify=user.notify.value if user.notify else None,
+        notify_replies=user.notify_replies,
+        language="en" if user.language == "en" else "fr",
+        email_enabled=settings.email_enabled,
+        notify_default=settings.notify_default,
+    )
+
+
+@router.get("/me/notifications", response_model=NotificationsOut, tags=["accounts"])
+def notifications(state: State, user: SignedInUser) -> NotificationsOut:
+    """Where and how Guichet e-mails you."""
+    return _notifications(user, state.settings)
+
+
+@router.put(
+    "/me/notifications",
+    response_model=NotificationsOut,
+    tags=["accounts"],
+    responses=refusals(400),
+)
+def set_notifications(
+    body: NotificationsIn, request: Request, state: State, session: DbSession, user: SignedInUser
+) -> NotificationsOut:
+    """Set your address (checked), how often you hear of new items, whether you hear of
+    decisions on your questions, and the language of the e-mails."""
+    set_contact_recorded(
+        session=session,
+        user=user,
+        contact=Contact(
+            email=body.email,
+            notify=Frequency(body.notify) if body.notify else None,
+            notify_replies=body.notify_replies,
+            language=body.language,
+        ),
+        by=actor(request, user),
+    )
+    return _notifications(user, state.settings)

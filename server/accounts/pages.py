@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from accounts import audit, tokens, users
+from accounts.contact import Contact, set_contact_recorded
 from accounts.errors import AccountError
-from accounts.models import Role, User
+from accounts.models import Frequency, Role, User
 from accounts.permissions import Action, can
 from accounts.tokens import tokens_of
 from corpora.repository import corpora_of, list_corpora
@@ -18,6 +19,7 @@ from server.accounts import service
 from server.accounts.service import allowed_token_corpora
 from server.accounts.web import (
     by,
+    choice,
     html_errors,
     redirect,
     render_page,
@@ -207,3 +209,41 @@ def account_revoke(
     me = signed_in(user)
     tokens.revoke_token_recorded(session=session, user=me, token_id=token_id, by=by(request, me))
     return redirect(request, "/account", "account.token_revoked")
+
+
+@router.post("/account/notifications", response_class=HTMLResponse)
+@html_errors
+def account_notifications(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    tr: Tr,
+    email: str = Form("", max_length=254),
+    notify: str = Form("", max_length=10),
+    notify_replies: bool = Form(False),
+    language: str = Form("fr", max_length=8),
+) -> Response:
+    """One's address and notification settings; a mistyped address changes nothing."""
+    me = signed_in(user)
+    contact = Contact(
+        email=email,
+        notify=choice(Frequency, notify),
+        notify_replies=notify_replies,
+        language=language,
+    )
+    try:
+        set_contact_recorded(session=session, user=me, contact=contact, by=by(request, me))
+    except AccountError as error:
+        return _account(
+            request,
+            session,
+            me,
+            tr,
+            status=422,
+            errors={"email": tr(f"error.{error.code}")},
+            contact_form={"email": email},
+        )
+    # Committed before the redirect: the page it leads to must show the new settings
+    # (the session dependency would commit only once the response is on its way).
+    session.commit()
+    return redirect(request, "/account#notifications", "account.notifications_saved")

@@ -61,3 +61,23 @@ class TokensOut(BaseModel):
 
 class TokenCreatedOut(TokenOut):
     token: str = Field(description="The token itself: shown once, never again.")
+
+
+class NotificationsIn(BaseModel):
+    email: str | None = Field(
+        default=None, max_length=254, description="Where Guichet e-mails you; null: nowhere."
+    )
+    notify: Literal["immediate", "hourly", "daily", "off"] | None = Field(
+        default=None,
+        description="How you hear of new items to review; null: the instance's default "
+        "(GUICHET_NOTIFY_DEFAULT).",
+    )
+    notify_replies: bool = Field(
+        default=True, description="E-mail me the decision on my own held questions."
+    )
+    language: Literal["fr", "en"] = Field(default="fr", description="Language of the e-mails.")
+
+
+class NotificationsOut(NotificationsIn):
+    email_enabled: bool = Field(description="Whether this instance sends e-mail at all.")
+    notify_default: Literal["immediate", "hourly", "daily", "off"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 
 from accounts import audit, courses, users
+from accounts.contact import set_email_recorded
 from accounts.errors import AccountError
 from accounts.models import Role, User
 from accounts.users import list_users
@@ -15,13 +16,16 @@ from server.admin.schemas import (
     AuditOut,
     CorpusIn,
     CreatedCorpusOut,
+    OutboxLineOut,
+    OutboxOut,
     UserIn,
     UserOut,
     UserPatch,
     UsersOut,
 )
 from server.courses.schemas import MemberOut, MembersOut
-from server.deps import AdminUser, DbSession
+from server.deps import AdminUser, DbSession, State
+from server.notifications.service import outbox_view
 from server.schemas import RowId, refusals
 from server.security.sessions import actor
 
@@ -35,6 +39,7 @@ def user_out(user: User) -> UserOut:
         role=user.role.value,
         active=user.active,
         created_at=user.created_at,
+        email=user.email,
     )
 
 
@@ -58,6 +63,7 @@ def add_user(body: UserIn, request: Request, session: DbSession, admin: AdminUse
         name=body.name,
         role=Role(body.role),
         password=body.password,
+        email=body.email,
         by=actor(request, admin),
     )
     return user_out(user)
@@ -72,10 +78,13 @@ def add_user(body: UserIn, request: Request, session: DbSession, admin: AdminUse
 def patch_user(
     user_id: RowId, body: UserPatch, request: Request, session: DbSession, admin: AdminUser
 ) -> UserOut:
-    """Change an account's role or deactivate it (an admin cannot do either to themself)."""
+    """Change an account's role, state or e-mail address (an admin cannot change their own
+    role nor deactivate themself)."""
     user = session.get(User, user_id)
     if user is None:
         raise AccountError("unknown_user")
+    if body.email is not None:
+        set_email_recorded(session=session, user=user, email=body.email, by=actor(request, admin))
     users.update_user_recorded(
         session=session,
         user=user,
@@ -189,4 +198,20 @@ def audit_events(
             )
             for r in rows
         ]
+    )
+
+
+@router.get("/admin/outbox", response_model=OutboxOut, tags=["admin"], responses=refusals(403))
+def outbox(
+    state: State,
+    session: DbSession,
+    admin: AdminUser,
+    limit: int = Query(default=50, ge=1, le=500),
+) -> OutboxOut:
+    """The e-mails queued, sent and failed (with why), newest first."""
+    view = outbox_view(session=session, settings=state.settings, limit=limit)
+    return OutboxOut(
+        enabled=view.enabled,
+        counts=view.counts,
+        messages=[OutboxLineOut(**line.__dict__) for line in view.lines],
     )

@@ -1,4 +1,5 @@
-"""The administration page: accounts, corpora and their owners, the latest audit events."""
+"""The administration page: accounts (with their e-mail addresses), corpora and their
+owners, the outbox of e-mails, the latest audit events."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from accounts import audit, courses, users
+from accounts.contact import set_email_recorded
 from accounts.errors import AccountError
 from accounts.models import Role, User
 from accounts.permissions import require_admin
@@ -20,7 +22,9 @@ from server.accounts.web import by, choice, html_errors, redirect, render_page
 from server.courses.service import add_member_named
 from server.deps import CurrentUser, DbSession, Tr
 from server.i18n import Translator
+from server.notifications.service import outbox_view
 from server.schemas import RowId
+from server.state import state_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,6 +44,7 @@ def _admin_page(
         corpora=[(c, courses.members_of(session=session, corpus=c)) for c in corpora],
         roles=[r.value for r in Role],
         events=audit.recent(session=session, limit=30),
+        outbox=outbox_view(session=session, settings=state_of(request).settings),
         **context,
     )
 
@@ -61,6 +66,7 @@ def admin_add_user(
     name: str = Form("", max_length=80),
     role: str = Form("student", max_length=20),
     password: str = Form("", max_length=200),
+    email: str = Form("", max_length=254),
 ) -> Response:
     admin = require_admin(user)
     try:
@@ -69,17 +75,18 @@ def admin_add_user(
             name=name.strip(),
             role=choice(Role, role) or Role.student,
             password=password or None,
+            email=email,
             by=by(request, admin),
         )
     except AccountError as error:
-        field = "password" if error.code == "password_length" else "name"
+        fields = {"password_length": "password", "invalid_email": "new_email"}
         return _admin_page(
             request,
             session,
             tr,
             status=422,
-            form={"name": name, "role": role},
-            errors={field: tr(f"error.{error.code}")},
+            form={"name": name, "role": role, "email": email},
+            errors={fields.get(error.code, "name"): tr(f"error.{error.code}")},
         )
     return redirect(request, "/admin", "admin.user_created")
 
@@ -106,6 +113,36 @@ def admin_update_user(
         active={"true": True, "false": False}.get(active),
         by=by(request, admin),
     )
+    return redirect(request, "/admin", "admin.user_updated")
+
+
+@router.post("/admin/users/{user_id}/email", response_class=HTMLResponse)
+@html_errors
+def admin_set_email(
+    request: Request,
+    user_id: RowId,
+    session: DbSession,
+    user: CurrentUser,
+    tr: Tr,
+    email: str = Form("", max_length=254),
+) -> Response:
+    """An account's e-mail address (empty: none); a mistyped one changes nothing."""
+    admin = require_admin(user)
+    target = session.get(User, user_id)
+    if target is None:
+        raise AccountError("unknown_user")
+    try:
+        set_email_recorded(session=session, user=target, email=email, by=by(request, admin))
+    except AccountError as error:
+        return _admin_page(
+            request,
+            session,
+            tr,
+            status=422,
+            errors={f"email-{target.id}": tr(f"error.{error.code}")},
+            typed_emails={target.id: email},
+        )
+    session.commit()  # before the redirect, so that the admin page shows the new address
     return redirect(request, "/admin", "admin.user_updated")
 
 

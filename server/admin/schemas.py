@@ -18,6 +18,7 @@ class UserOut(BaseModel):
     role: RoleName
     active: bool
     created_at: datetime
+    email: str | None = Field(default=None, description="Where Guichet e-mails this person.")
 
 
 class UsersOut(BaseModel):
@@ -28,11 +29,15 @@ class UserIn(BaseModel):
     name: str = Field(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
     role: RoleName
     password: str | None = Field(default=None, min_length=10, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
 
 
 class UserPatch(BaseModel):
     role: RoleName | None = None
     active: bool | None = None
+    email: str | None = Field(
+        default=None, max_length=254, description="New address; an empty string removes it."
+    )
 
 
 class CorpusIn(BaseModel):
@@ -62,3 +67,21 @@ class AuditEventOut(BaseModel):
 
 class AuditOut(BaseModel):
     events: list[AuditEventOut]
+
+
+class OutboxLineOut(BaseModel):
+    id: int
+    kind: str
+    recipient: str = Field(description="Account name and masked address, never the address.")
+    state: Literal["queued", "sending", "sent", "failed"]
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    last_error: str | None
+
+
+class OutboxOut(BaseModel):
+    enabled: bool = Field(description="Whether an SMTP server is set (GUICHET_SMTP_HOST).")
+    counts: dict[str, int]
+    messages: list[OutboxLineOut]

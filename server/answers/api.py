@@ -16,6 +16,7 @@ from server.answers.schemas import (
     CorpusOut,
     FeedbackIn,
     FeedbackOut,
+    HumanIn,
 )
 from server.answers.streaming import answer_events, event_stream
 from server.deps import CurrentUser, DbSession, SessionId, State, Tr
@@ -150,9 +151,17 @@ def feedback(
     "/answers/{answer_id}/human", response_model=AnswerOut, tags=["answers"], responses=ERRORS
 )
 def ask_a_human(
-    answer_id: str, state: State, session: DbSession, user: CurrentUser, sid: SessionId, tr: Tr
+    answer_id: str,
+    state: State,
+    session: DbSession,
+    user: CurrentUser,
+    sid: SessionId,
+    tr: Tr,
+    body: HumanIn | None = None,
 ) -> AnswerOut:
-    """Ask for a person to answer: the question is queued for an agent or a teacher."""
+    """Ask for a person to answer: the question is queued for an agent or a teacher.
+    ``email`` (when the instance sends e-mail): where to send the reply; kept only until
+    it is sent."""
     answer = reachable_answer(
         session=session,
         answer_id=answer_id,
@@ -160,5 +169,11 @@ def ask_a_human(
         session_id=sid,
         action=AnswerAction.escalate,
     )
-    corpus = service.ask_a_person(session=session, answer=answer)
+    corpus = service.ask_a_person(
+        session=session,
+        answer=answer,
+        settings=state.settings,
+        reply_to=body.email if body else None,
+        language=tr.language,
+    )
     return service.answer_out(answer, corpus_title=corpus.title, tr=tr, energy=state.energy_rates)

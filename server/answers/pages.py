@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from accounts.errors import NotAllowed
+from accounts.errors import AccountError, NotAllowed
 from accounts.models import User
 from corpora.models import Corpus, CorpusKind
 from corpora.repository import CorpusError
@@ -177,16 +177,37 @@ def chat_human(
     user: CurrentUser,
     sid: SessionId,
     tr: Tr,
+    email: Annotated[str, Form(max_length=254)] = "",
 ) -> Response:
     answer = _reachable(session, user, sid, answer_id, AnswerAction.escalate)
     if answer is None:
         return _hidden(request, tr)
-    corpus = service.ask_a_person(session=session, answer=answer)
+    try:
+        corpus = service.ask_a_person(
+            session=session,
+            answer=answer,
+            settings=state.settings,
+            reply_to=email if user is None else None,
+            language=tr.language,
+        )
+    except AccountError as error:  # a mistyped address: nothing queued, the form kept
+        view = service.stored_answer_out(
+            session=session, answer_id=answer.id, tr=tr, energy=state.energy_rates
+        )
+        return render(
+            request,
+            "_answer.html",
+            tr,
+            status_code=422,
+            answer=view,
+            reply_email=email,
+            reply_error=tr(f"error.{error.code}"),
+        )
     session.commit()
     if "hx-request" not in request.headers:
         return RedirectResponse(f"/?corpus={corpus.name}#answer-{answer.id}", status_code=303)
     view = service.answer_out(answer, corpus_title=corpus.title, tr=tr, energy=state.energy_rates)
-    return render(request, "_answer.html", tr, answer=view)
+    return render(request, "_answer.html", tr, answer=view, reply_left=bool(email and not user))
 
 
 @router.get("/chat/answers/{answer_id}", response_class=HTMLResponse)

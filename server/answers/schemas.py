@@ -69,3 +69,12 @@ class FeedbackOut(BaseModel):
     answer_id: str
     helpful: bool
     queued: bool = Field(description="True when the answer was sent to the review queue.")
+
+
+class HumanIn(BaseModel):
+    email: str | None = Field(
+        default=None,
+        max_length=254,
+        description="An address for the reply (only when the instance sends e-mail); kept "
+        "until the reply is sent, never shown to reviewers in full.",
+    )

@@ -23,6 +23,8 @@ from server.answers.pipeline import Caller
 from server.answers.privacy import mask_personal_data
 from server.answers.schemas import AnswerOut, CitationOut
 from server.i18n import Translator
+from server.notifications.service import keep_reply_address
+from server.settings import Settings
 
 _MESSAGE_KEYS = {
     AnswerStatus.pending_review: "answer.pending",
@@ -106,8 +108,22 @@ def give_feedback(
     return record_feedback(session=session, answer=answer, helpful=helpful, comment=masked)
 
 
-def ask_a_person(*, session: Session, answer: Answer) -> Corpus:
-    """Queue the question for an agent or a teacher; the answer's corpus, for the reply."""
+def ask_a_person(
+    *,
+    session: Session,
+    answer: Answer,
+    settings: Settings,
+    reply_to: str | None = None,
+    language: str = "fr",
+) -> Corpus:
+    """Queue the question for an agent or a teacher; the answer's corpus, for the reply.
+
+    ``reply_to``: an address the asker leaves for the reply (e-mail on only), checked
+    before anything changes, so that a mistyped one loses nothing.
+    """
+    keep_reply_address(
+        session=session, settings=settings, answer=answer, address=reply_to, language=language
+    )
     request_human(session=session, answer=answer)
     return session.get_one(Corpus, answer.corpus_id)
 

@@ -5,14 +5,15 @@
 - users.py: ``users ...``, ``corpus add-owner|add-student|remove-member``;
 - evaluate.py: ``db upgrade``, ``eval retrieval|answers``;
 - bench.py: ``bench chat|load|retrieval|ingest``;
-- opendata.py: ``export allow|verified``, ``import verified``.
+- opendata.py: ``export allow|verified``, ``import verified``;
+- notify.py: ``notify test``.
 
 The groups themselves, and what the commands share, are in common.py.
 """
 
 from __future__ import annotations
 
-from server.cli import bench, corpora, engine, evaluate, users
+from server.cli import bench, corpora, engine, evaluate, notify, users
 from server.cli.common import (
     app,
     bench_app,
@@ -20,6 +21,7 @@ from server.cli.common import (
     db_app,
     engine_app,
     eval_app,
+    notify_app,
     users_app,
 )
 from server.cli.opendata import export_app, import_app
@@ -32,5 +34,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench")
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
+app.add_typer(notify_app, name="notify")
 
-__all__ = ["app", "bench", "corpora", "engine", "evaluate", "users"]
+__all__ = ["app", "bench", "corpora", "engine", "evaluate", "notify", "users"]

@@ -34,6 +34,9 @@ corpus_app = typer.Typer(help="Les recueils de documents.", no_args_is_help=True
 users_app = typer.Typer(help="Les comptes.", no_args_is_help=True)
 eval_app = typer.Typer(help="Mesures de qualité sur un jeu de questions.", no_args_is_help=True)
 db_app = typer.Typer(help="La base de données.", no_args_is_help=True)
+notify_app = typer.Typer(
+    help="Les courriels (serveur SMTP de l'administration).", no_args_is_help=True
+)
 bench_app = typer.Typer(
     help="Mesures de performance, côte à côte dans un même passage.", no_args_is_help=True
 )

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.orm import Session
 
-from accounts import audit, courses, tokens, users
+from accounts import audit, contact, courses, tokens, users
 from accounts.errors import AccountError
 from accounts.models import Role, User
 from accounts.tokens import tokens_of
@@ -49,13 +49,16 @@ def users_add(
         str | None,
         typer.Option(envvar="GUICHET_NEW_PASSWORD", help="Mot de passe (sinon : jeton seulement)."),
     ] = None,
+    email: Annotated[
+        str | None, typer.Option(help="Adresse électronique (notifications par courriel).")
+    ] = None,
 ) -> None:
     """Crée un compte, rattaché à des recueils (propriétaire ou élève selon le rôle)."""
     settings = load_settings()
     with database(settings) as sessions, transaction(sessions) as session:
         try:
             user = users.create_user_recorded(
-                session=session, name=name, role=role, password=password, by=SHELL
+                session=session, name=name, role=role, password=password, email=email, by=SHELL
             )
             for corpus_name in corpus or []:
                 target = get_corpus(session=session, name=corpus_name)
@@ -162,6 +165,20 @@ def users_list() -> None:
     with _session() as session:
         for u in list_users(session=session):
             out.print(f"{u.id}\t{u.name}\t{u.role.value}\t{'actif' if u.active else 'désactivé'}")
+
+
+@users_app.command("set-email")
+def users_set_email(
+    name: str, email: Annotated[str, typer.Argument(help='Adresse ; "" pour l\'effacer.')]
+) -> None:
+    """Fixe (ou efface) l'adresse électronique d'un compte."""
+    with _session() as session:
+        try:
+            contact.set_email_recorded(
+                session=session, user=_user(session, name), email=email, by=SHELL
+            )
+        except AccountError as error:
+            raise _refused(error.code) from error
 
 
 @users_app.command("set-role")

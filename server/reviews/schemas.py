@@ -62,6 +62,11 @@ class ReviewOut(BaseModel):
     verified_answer_id: int | None = Field(
         default=None, description="The verified answer saved from this review, if any."
     )
+    reply_by_email: str | None = Field(
+        default=None,
+        description="The asker left an address for the reply (masked: « j•••@e•••.org »); "
+        "they will get the decision by e-mail.",
+    )
 
 
 class ReviewsOut(BaseModel):

@@ -27,6 +27,7 @@ from review.stats import Dashboard, Rates
 from review.verified import Searchable, verified_for_review
 from server.answers.schemas import CitationOut
 from server.i18n import Translator
+from server.notifications.service import masked_reply_address
 from server.reviews.schemas import (
     OverdueOut,
     PassageOut,
@@ -135,6 +136,7 @@ def review_out(
         edited=item.edited,
         reject_reason=item.reject_reason,
         verified_answer_id=verified.id if verified else None,
+        reply_by_email=masked_reply_address(session=session, answer_id=answer.id),
     )
 
 

@@ -137,11 +137,15 @@ class LiveServer:
 
 
 def start_live_server(
-    settings: Settings, llm_http: httpx.AsyncClient | None, engine: FakeEngine | None
+    settings: Settings,
+    llm_http: httpx.AsyncClient | None,
+    engine: FakeEngine | None,
+    port: int = 0,
 ) -> LiveServer:
+    """The app on ``port`` (0: any free one; a fixed one when links must name it)."""
     app = create_app(settings, llm_http=llm_http)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         app, log_config=None, log_level="warning", lifespan="on", timeout_graceful_shutdown=5

@@ -292,6 +292,11 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         )
     ],
     ("GET", "/api/v1/admin/audit"): [Case(only(200, "admin"))],
+    ("GET", "/api/v1/admin/outbox"): [Case(only(200, "admin"))],
+    ("GET", "/api/v1/me/notifications"): [Case(signed_in(200))],
+    ("PUT", "/api/v1/me/notifications"): [
+        Case(signed_in(200), json={"email": "moi@example.fr", "notify": "daily"})
+    ],
     # -- account pages (server/pages_accounts.py) -------------------------------------------------
     ("GET", "/login"): [Case({"anonymous": 200, "citizen": 200, **dict.fromkeys(SIGNED, 303)})],
     ("POST", "/login"): [
@@ -303,6 +308,9 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("POST", "/logout"): [Case(everyone(303), fresh=True)],
     ("GET", "/account"): [Case(signed_in(200))],
     ("POST", "/account/password"): [Case(signed_in(303), data=NEW_PASSWORD)],
+    ("POST", "/account/notifications"): [
+        Case(signed_in(303), data={"email": "moi@example.fr", "notify": "off"})
+    ],
     ("POST", "/account/tokens"): [Case(signed_in(200), data={"label": "page", "days": "3"})],
     ("POST", "/account/tokens/{token_id}/revoke"): [
         Case(
@@ -343,6 +351,13 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ],
     ("POST", "/admin/users/{user_id}"): [
         Case(only(303, "admin"), path=per_role("/admin/users/{victim}"), data={"role": "student"})
+    ],
+    ("POST", "/admin/users/{user_id}/email"): [
+        Case(
+            only(303, "admin"),
+            path=per_role("/admin/users/{victim}/email"),
+            data={"email": "victime@example.fr"},
+        )
     ],
     ("POST", "/admin/corpora"): [
         Case(

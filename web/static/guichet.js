@@ -35,6 +35,24 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+// ---- Asking a person (issue #18) ----------------------------------------------------------
+// A mistyped reply address (422) comes back as the answer with the message and what was
+// typed: swap it in, then put the focus on the field to correct.
+document.addEventListener("htmx:beforeSwap", function (event) {
+  var status = event.detail.xhr && event.detail.xhr.status;
+  var target = event.detail.target;
+  if (status === 422 && target && target.classList && target.classList.contains("answer")) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+document.addEventListener("htmx:afterSwap", function (event) {
+  var id = event.detail.target && event.detail.target.id;
+  var fresh = id && document.getElementById(id);
+  var invalid = fresh && fresh.querySelector(".ask-human [aria-invalid=true]");
+  if (invalid) { invalid.focus(); }
+});
+
 // After a swap, move the focus to the new status or error message (screen readers and
 // keyboard users would otherwise be left on a button that no longer exists).
 document.addEventListener("htmx:afterSwap", function (event) {
