@@ -1,0 +1,69 @@
+"""The demo questions through the whole answer pipeline, with the real engine.
+
+`guichet eval answers corpora/demo` measures what a citizen or a student gets: whether each
+released answer states the expected answer, whether it reads soundly, whether questions
+the documents do not cover are turned away. This test keeps those figures from sliding
+back; the targets the product aims at, and where it stands, are in docs/answers.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from server.engine.process import EmbeddedEngine
+from server.evaluations.service import evaluate_answers
+from server.settings import PROJECT_ROOT
+from server.state import build_state
+from tests.conftest import make_settings
+from tests.storage import Storage
+
+pytestmark = [pytest.mark.engine, pytest.mark.slow]
+DEMO = PROJECT_ROOT / "corpora" / "demo"
+
+
+def test_demo_answers_are_right_or_held_and_read_soundly(
+    tmp_path: Path, storage: Storage, embedded_engine: EmbeddedEngine
+) -> None:
+    settings = make_settings(
+        tmp_path / "data",
+        llm_base_url=embedded_engine.base_url,
+        llm_model=embedded_engine.served_model_name,
+        **storage.settings(),
+    )
+    state = build_state(settings)
+    details = tmp_path / "details.jsonl"
+
+    async def run() -> dict:
+        try:
+            return await evaluate_answers(
+                state=state,
+                dataset=DEMO,
+                limit=None,
+                unanswerable_from=None,
+                n_unanswerable=0,
+                concurrency=4,
+                details=details,
+            )
+        finally:
+            await state.llm.aclose()
+
+    try:
+        figures = asyncio.run(run())
+    finally:
+        state.db.dispose()
+    main, uncovered = figures["groups"]["main"], figures["groups"]["uncovered"]
+    informal = figures["groups"]["informal"]
+    assert main["n"] == 40 and uncovered["n"] >= 30
+    assert figures["garbled"] == 0, details.read_text(encoding="utf-8")
+    assert main["answer_hit"] >= 0.6, figures
+    assert main["wrong_released"] <= 0.2, figures
+    assert uncovered["declined_or_held"] >= 0.85, figures
+    # Everyday wording (slang, typos, no accents) is never turned away as « not covered ».
+    assert informal["declined"] == 0, figures
+    # Every question has a line a person can read, with what was answered and cited.
+    assert len(details.read_text(encoding="utf-8").splitlines()) == figures["n_answerable"] + (
+        figures["n_unanswerable"]
+    )
