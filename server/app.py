@@ -32,6 +32,8 @@ from server.reviews import api as reviews_api
 from server.reviews import pages as reviews_pages
 from server.security.install import install_security
 from server.settings import PROJECT_ROOT, Settings
+from server.sources import api as sources_api
+from server.sources import pages as sources_pages
 from server.state import build_state
 from server.templating import make_templates
 from server.transparency import pages as transparency_pages
@@ -45,6 +47,8 @@ ROUTERS = (
     answers_pages,
     documents_api,
     documents_pages,
+    sources_api,
+    sources_pages,
     reviews_api,
     reviews_pages,
     accounts_api,
@@ -69,6 +73,7 @@ def create_app(
         state = await to_thread.run_sync(build_state, settings, llm_http)
         app.state.guichet = state
         state.worker.start()
+        state.sync_worker.start()
         await to_thread.run_sync(tidy, state)
         chores = asyncio.create_task(housekeeping(state), name="guichet-housekeeping")
         log.info(
@@ -82,6 +87,7 @@ def create_app(
             chores.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await chores
+            await to_thread.run_sync(state.sync_worker.stop)
             await to_thread.run_sync(state.worker.stop)
             await state.llm.aclose()
             state.db.dispose()

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from corpora.lifecycle import DocumentLifecycle
+from corpora.sources.secrets import SecretBox
+from corpora.sources.sync import Synchronizer
 from database import make_engine, make_session_factory
 from retrieval.embedding import load_embedder
 from retrieval.index import SearchIndex
@@ -24,6 +26,7 @@ from server.documents.worker import IndexingWorker
 from server.engine.client import LLMClient
 from server.schema import upgrade
 from server.settings import Settings
+from server.sources.runner import SyncWorker, secret_box, synchronizer
 
 
 @dataclass
@@ -38,6 +41,9 @@ class AppState:
     answers: AnswerService
     documents: DocumentLifecycle
     worker: IndexingWorker
+    sync: Synchronizer
+    sync_worker: SyncWorker
+    secrets: SecretBox
 
     @property
     def energy_rates(self) -> EnergyRates:
@@ -78,6 +84,7 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
         http_client=llm_http,
     )
     documents = document_lifecycle(sessions=sessions, index=index, settings=settings)
+    sync = synchronizer(sessions=sessions, documents=documents, settings=settings)
     return AppState(
         settings=settings,
         db=db,
@@ -93,6 +100,9 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
         ),
         documents=documents,
         worker=IndexingWorker(documents),
+        sync=sync,
+        sync_worker=SyncWorker(sync, sessions, enabled=settings.sync_scheduler),
+        secrets=secret_box(settings),
     )
 
 

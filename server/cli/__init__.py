@@ -5,14 +5,15 @@
 - users.py: ``users ...``, ``corpus add-owner|add-student|remove-member``;
 - evaluate.py: ``db upgrade``, ``eval retrieval|answers``;
 - bench.py: ``bench chat|load|retrieval|ingest``;
-- opendata.py: ``export allow|verified``, ``import verified``.
+- opendata.py: ``export allow|verified``, ``import verified``;
+- sources.py: ``sources add|list|remove``, ``sync``.
 
 The groups themselves, and what the commands share, are in common.py.
 """
 
 from __future__ import annotations
 
-from server.cli import bench, corpora, engine, evaluate, users
+from server.cli import bench, corpora, engine, evaluate, sources, users
 from server.cli.common import (
     app,
     bench_app,
@@ -33,4 +34,4 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 
-__all__ = ["app", "bench", "corpora", "engine", "evaluate", "users"]
+__all__ = ["app", "bench", "corpora", "engine", "evaluate", "sources", "users"]
