@@ -63,6 +63,7 @@ _SKIPPED_SUFFIXES = (
 )  # fmt: skip
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
 _MAX_SITEMAPS = 50
 
 
@@ -204,7 +205,9 @@ class WebsiteReader:
             self._pause()
             try:
                 with self.client.stream("GET", url, headers=headers) as response:
-                    if response.is_redirect:
+                    if response.status_code == 304:
+                        return response, None, url
+                    if response.status_code in _REDIRECTS and "location" in response.headers:
                         target = normalise(urljoin(url, response.headers.get("location", "")))
                         if _origin(target) != self.origin:
                             raise ItemFailure("offsite_redirect", target)
@@ -212,8 +215,6 @@ class WebsiteReader:
                             raise ItemFailure("robots_disallowed", target)
                         url = target
                         continue
-                    if response.status_code == 304:
-                        return response, None, url
                     if response.status_code in (404, 410):
                         return response, b"", url
                     _check_status(response.status_code)
