@@ -71,7 +71,8 @@ def _listing(session: DbSession, tr: Tr, corpus: Corpus) -> dict[str, Any]:
     documents = [
         service.document_out(d, tr) for d in list_documents(session=session, corpus=corpus)
     ]
-    return {"corpus": corpus, "documents": documents, "busy": service.busy(documents)}
+    busy = service.busy(documents) or sources_service.sources_busy(session, corpus)
+    return {"corpus": corpus, "documents": documents, "busy": busy}
 
 
 def _table(

@@ -223,8 +223,22 @@ def sources_context(
     views = [source_out(session, s, tr) for s in sources_of(session=session, corpus=corpus)]
     return {
         "sources": views,
-        "sources_busy": any(v.running or v.run_requested for v in views),
+        "sources_busy": any(_busy(v.running, v.run_requested, v.next_run_at) for v in views),
         "source_errors": source_errors or {},
         "source_form": source_form or {},
         "default_every": every_label(tr, parse_every(settings.sync_every)),
     }
+
+
+def _busy(running: bool, requested: bool, next_run_at: datetime) -> bool:
+    # A run goes on or is about to (asked for, or due now): the page refreshes itself.
+    return running or requested or next_run_at <= utcnow()
+
+
+def sources_busy(session: Session, corpus: Corpus) -> bool:
+    """Whether a source of ``corpus`` is running or about to (its documents will change)."""
+    now = utcnow()
+    return any(
+        _busy(s.lease_until is not None and s.lease_until > now, s.run_requested, s.next_run_at)
+        for s in sources_of(session=session, corpus=corpus)
+    )
