@@ -44,6 +44,10 @@ class Event(enum.StrEnum):
     corpus_created = "corpus_created"
     # The address or notification settings of an account changed (never the address itself).
     contact_changed = "contact_changed"
+    source_added = "source_added"
+    source_removed = "source_removed"
+    source_sync_requested = "source_sync_requested"
+    source_synced = "source_synced"
 
 
 class AuditEvent(Base):
@@ -68,7 +72,28 @@ class AuditEvent(Base):
 
 # Keys a detail may hold; anything else is dropped so that no caller can leak a secret
 # into the log by mistake.
-_DETAIL_KEYS = {"role", "from_role", "to_role", "membership", "name", "days", "corpora", "via"}
+_DETAIL_KEYS = {
+    "role",
+    "from_role",
+    "to_role",
+    "membership",
+    "name",
+    "days",
+    "corpora",
+    "via",
+    # Sources and their runs (counts and codes only: never a URL's credentials or a path).
+    "source_id",
+    "kind",
+    "status",
+    "trigger",
+    "confirm_removals",
+    "added",
+    "updated",
+    "unchanged",
+    "removed",
+    "failed",
+    "error_code",
+}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -2,9 +2,9 @@
 
 Every path that changes what search serves goes through :class:`DocumentLifecycle`: the
 upload API and page, ``guichet ingest`` and ``guichet demo``, deletion by the API and the
-page, and any later synchronisation of a website or a folder (which only has to call
-:meth:`DocumentLifecycle.accept` for each new or changed file, :meth:`index_pending` or
-the app's worker, and :meth:`DocumentLifecycle.delete` for each file that disappeared).
+page, and the synchronisation of sources (corpora/sources/sync.py: it calls
+:meth:`DocumentLifecycle.accept` for each new or changed page or file,
+:meth:`index_pending`, and :meth:`DocumentLifecycle.delete` for each that disappeared).
 
 What depends on a document's content is told through two hooks, each called inside the
 transaction that records the change, so the change and its consequences commit together:
@@ -101,8 +101,10 @@ class DocumentLifecycle:
         filename: str,
         data: bytes,
         uploaded_by: int | None = None,
+        source_url: str | None = None,
     ) -> Accepted:
-        """Store the original and queue a version in ``session`` (the caller commits)."""
+        """Store the original and queue a version in ``session`` (the caller commits);
+        ``source_url`` is where the document lives on the web (its citation link)."""
         return accept_upload(
             session=session,
             corpus=corpus,
@@ -111,6 +113,7 @@ class DocumentLifecycle:
             uploads_dir=self.uploads_dir,
             max_bytes=self.max_bytes,
             uploaded_by=uploaded_by,
+            source_url=source_url,
         )
 
     # -- indexing --------------------------------------------------------------------------

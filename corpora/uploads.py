@@ -59,6 +59,7 @@ def accept_upload(
     uploads_dir: Path,
     max_bytes: int,
     uploaded_by: int | None = None,
+    source_url: str | None = None,
 ) -> Accepted:
     """Store the original and open a queued version; identical content is a no-op."""
     filename = safe_filename(filename)
@@ -78,6 +79,8 @@ def accept_upload(
         latest = document.versions[-1]
         if latest.sha256 == digest and latest.status != DocumentStatus.failed:
             return Accepted(document.id, latest.version, latest.status, unchanged=True)
+    if source_url is not None:
+        document.source_url = source_url[:500]
 
     version = document.latest_version + 1
     target = uploads_dir / corpus.name / str(document.id) / f"v{version}{Path(filename).suffix}"

@@ -32,6 +32,8 @@ from server.reviews import api as reviews_api
 from server.reviews import pages as reviews_pages
 from server.security.install import install_security
 from server.settings import PROJECT_ROOT, Settings
+from server.sources import api as sources_api
+from server.sources import pages as sources_pages
 from server.state import build_state
 from server.templating import make_templates
 from server.transparency import pages as transparency_pages
@@ -45,6 +47,8 @@ ROUTERS = (
     answers_pages,
     documents_api,
     documents_pages,
+    sources_api,
+    sources_pages,
     reviews_api,
     reviews_pages,
     accounts_api,
@@ -71,6 +75,7 @@ def create_app(
         state.worker.start()
         if state.notifier is not None:
             state.notifier.start()
+        state.sync_worker.start()
         await to_thread.run_sync(tidy, state)
         chores = asyncio.create_task(housekeeping(state), name="guichet-housekeeping")
         log.info(
@@ -85,6 +90,7 @@ def create_app(
             chores.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await chores
+            await to_thread.run_sync(state.sync_worker.stop)
             await to_thread.run_sync(state.worker.stop)
             if state.notifier is not None:
                 await to_thread.run_sync(state.notifier.stop)

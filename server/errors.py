@@ -46,6 +46,7 @@ _NOT_FOUND = {
     "no_invitation",
     "unknown_corpus",
     "unknown_document",
+    "unknown_source",
 }
 _FORBIDDEN = {"only_students_join"}
 

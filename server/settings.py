@@ -101,6 +101,48 @@ class Settings(BaseSettings):
         "grounded prose, such as the embedded SmolLM2-135M; generative otherwise).",
     )
     max_upload_mb: float = Field(default=20.0, description="Largest accepted upload, in MB.")
+    sync_every: str = Field(
+        default="24h",
+        pattern=r"^\s*\d+\s*(s|sec|min|m|h|d|j|w)?\s*$",
+        description="How often a source is synchronised when it is added without "
+        "`--every`: `30m`, `6h`, `1d` (at least a minute).",
+    )
+    sync_max_removal_ratio: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Share of a source's documents a run may remove on its own; a run that "
+        "would remove more removes nothing and waits for an owner to confirm.",
+    )
+    sync_max_pages: int = Field(
+        default=500, ge=1, description="Pages a website source reads at most per run."
+    )
+    sync_max_depth: int = Field(
+        default=5, ge=0, description="Links followed from a website's start page, at most."
+    )
+    sync_delay_s: float = Field(
+        default=1.0,
+        ge=0,
+        description="Seconds between two requests to a website or WebDAV server (longer if "
+        "its robots.txt asks for a Crawl-delay).",
+    )
+    sync_folder_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders of the server under which owners may add folder sources from "
+        'the page or the API (JSON list: `["/srv/partage"]`). Empty: folder sources only '
+        "through `guichet sources add` on the server.",
+    )
+    sync_private_networks: bool = Field(
+        default=False,
+        description="Allow website and WebDAV sources on this machine or a private network "
+        "(an intranet). Off: such addresses are refused, so that nobody makes the server "
+        "fetch its own services.",
+    )
+    sync_scheduler: bool = Field(
+        default=True,
+        description="Run the sources due (and those asked for) in this process's background "
+        "worker. Turn off on hosts that must not reach the sources; one host is enough.",
+    )
     public_url: str | None = Field(
         default=None,
         description="Public address of this instance (`https://guichet.example.fr`): "

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from corpora.lifecycle import DocumentLifecycle
+from corpora.sources.secrets import SecretBox
+from corpora.sources.sync import Synchronizer
 from database import make_engine, make_session_factory
 from retrieval.embedding import load_embedder
 from retrieval.index import SearchIndex
@@ -25,6 +27,7 @@ from server.engine.client import LLMClient
 from server.notifications.worker import Notifier, build_notifier
 from server.schema import upgrade
 from server.settings import Settings
+from server.sources.runner import SyncWorker, secret_box, synchronizer
 
 
 @dataclass
@@ -39,6 +42,9 @@ class AppState:
     answers: AnswerService
     documents: DocumentLifecycle
     worker: IndexingWorker
+    sync: Synchronizer
+    sync_worker: SyncWorker
+    secrets: SecretBox
     # The e-mail worker; None when no SMTP server is set (e-mail off).
     notifier: Notifier | None = None
 
@@ -81,6 +87,7 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
         http_client=llm_http,
     )
     documents = document_lifecycle(sessions=sessions, index=index, settings=settings)
+    sync = synchronizer(sessions=sessions, documents=documents, settings=settings)
     return AppState(
         settings=settings,
         db=db,
@@ -96,6 +103,9 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
         ),
         documents=documents,
         worker=IndexingWorker(documents),
+        sync=sync,
+        sync_worker=SyncWorker(sync, sessions, enabled=settings.sync_scheduler),
+        secrets=secret_box(settings),
         notifier=build_notifier(settings, sessions),
     )
 

@@ -35,6 +35,9 @@ class CitationOut(BaseModel):
     section: str = ""
     page: int | None = None
     chunk_id: str = ""
+    url: str | None = Field(
+        default=None, description="Where the cited document lives on the web (synced pages)."
+    )
 
 
 class AnswerOut(BaseModel):

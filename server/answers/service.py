@@ -8,12 +8,13 @@ may reach an answer is :func:`review.access.can_access_answer`.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from accounts.errors import NotAllowed
 from accounts.models import User
 from accounts.permissions import Action, can
-from corpora.models import Corpus
+from corpora.models import Corpus, Document
 from corpora.repository import CorpusError, get_corpus, list_corpora
 from review.feedback import record_feedback, request_human
 from review.models import Answer, AnswerStatus, Feedback
@@ -73,7 +74,7 @@ def answer_out(
         status=answer.status.value,
         question=answer.question,
         answer=answer.text if visible else None,
-        citations=[CitationOut(**_citation(c)) for c in answer.citations] if visible else [],
+        citations=_citations(answer) if visible else [],
         message=message,
         energy_wh=spent.wh if spent and visible else None,
         energy_label=spent.label if spent and visible else None,
@@ -97,6 +98,28 @@ def stored_answer_out(
 def _citation(record: dict[str, object]) -> dict[str, object]:
     keys = ("n", "document_id", "title", "excerpt", "section", "page", "chunk_id")
     return {k: record[k] for k in keys if k in record and record[k] is not None}
+
+
+def _citations(answer: Answer) -> list[CitationOut]:
+    """The citations, each with the web address of its document when it has one (a page
+    synced from a website): the title and that URL make the citation link."""
+    records = [_citation(c) for c in answer.citations]
+    ids = {int(str(r["document_id"])) for r in records if str(r.get("document_id", "")).isdigit()}
+    urls: dict[int, str | None] = {}
+    db = object_session(answer)
+    if ids and db is not None:
+        urls = dict(
+            db.execute(select(Document.id, Document.source_url).where(Document.id.in_(ids))).all()
+        )
+    return [
+        CitationOut(
+            **r,
+            url=urls.get(int(str(r["document_id"])))
+            if str(r.get("document_id", "")).isdigit()
+            else None,
+        )
+        for r in records
+    ]
 
 
 def give_feedback(

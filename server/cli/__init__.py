@@ -7,13 +7,14 @@
 - bench.py: ``bench chat|load|retrieval|ingest``;
 - opendata.py: ``export allow|verified``, ``import verified``;
 - notify.py: ``notify test``.
+- sources.py: ``sources add|list|remove``, ``sync``.
 
 The groups themselves, and what the commands share, are in common.py.
 """
 
 from __future__ import annotations
 
-from server.cli import bench, corpora, engine, evaluate, notify, users
+from server.cli import bench, corpora, engine, evaluate, notify, sources, users
 from server.cli.common import (
     app,
     bench_app,
@@ -36,4 +37,4 @@ app.add_typer(export_app, name="export")
 app.add_typer(import_app, name="import")
 app.add_typer(notify_app, name="notify")
 
-__all__ = ["app", "bench", "corpora", "engine", "evaluate", "notify", "users"]
+__all__ = ["app", "bench", "corpora", "engine", "evaluate", "notify", "sources", "users"]

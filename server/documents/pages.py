@@ -22,6 +22,7 @@ from server.opendata.service import (
     set_open_data,
 )
 from server.schemas import RowId
+from server.sources import service as sources_service
 from server.state import state_of
 from server.templating import render
 
@@ -62,7 +63,7 @@ def documents_page(
         return _denied(request, tr, error)
     if "hx-request" in request.headers:
         return _table(request, session, tr, corpus)
-    return _whole_page(request, session, tr, corpus)
+    return whole_page(request, session, tr, corpus)
 
 
 def _listing(session: DbSession, tr: Tr, corpus: Corpus) -> dict[str, Any]:
@@ -70,7 +71,8 @@ def _listing(session: DbSession, tr: Tr, corpus: Corpus) -> dict[str, Any]:
     documents = [
         service.document_out(d, tr) for d in list_documents(session=session, corpus=corpus)
     ]
-    return {"corpus": corpus, "documents": documents, "busy": service.busy(documents)}
+    busy = service.busy(documents) or sources_service.sources_busy(session, corpus)
+    return {"corpus": corpus, "documents": documents, "busy": busy}
 
 
 def _table(
@@ -81,7 +83,7 @@ def _table(
     return render(request, "_documents_table.html", tr, **listing, **context)
 
 
-def _whole_page(
+def whole_page(
     request: Request,
     session: DbSession,
     tr: Tr,
@@ -89,18 +91,22 @@ def _whole_page(
     *,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    **sources_form: Any,
 ) -> Response:
-    """The upload form, the documents and the open-data choice of one corpus."""
+    """The upload form, the documents, the sources and the open-data choice of one corpus
+    (``sources_form``: what the source form sent back with its errors)."""
+    settings = state_of(request).settings
     return render(
         request,
         "documents.html",
         tr,
         status_code=status_code,
         **_listing(session, tr, corpus),
-        max_mb=state_of(request).settings.max_upload_mb,
+        max_mb=settings.max_upload_mb,
         open_data=is_open_data(session=session, corpus=corpus),
         licences=SUGGESTED_LICENCES,
         errors=errors or {},
+        **sources_service.sources_context(session, tr, corpus, settings, **sources_form),
     )
 
 
@@ -124,7 +130,7 @@ def open_data_choice(
     except OpenDataError as error:
         session.rollback()
         message = tr(f"documents.open_data_{error.code}")
-        return _whole_page(
+        return whole_page(
             request, session, tr, corpus, errors={"licence": message}, status_code=422
         )
     session.commit()

@@ -39,7 +39,10 @@ from tests.fake_engine import FakeEngine
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The app with the fake engine at the HTTP edge; shared by the browser tests."""
     engine = FakeEngine(quoting_reply)
-    settings = make_settings(tmp_path_factory.mktemp("live") / "data")
+    # Sources on 127.0.0.1 (the sync tests' website), read without a polite pause.
+    settings = make_settings(
+        tmp_path_factory.mktemp("live") / "data", sync_private_networks=True, sync_delay_s=0
+    )
     server = start_live_server(settings, httpx.AsyncClient(transport=engine.transport()), engine)
     yield server
     server.stop()

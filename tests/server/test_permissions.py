@@ -83,6 +83,7 @@ class World:
     make_client: Callable[[str], tuple[TestClient, str]]
     documents: dict[str, int]
     reviews: dict[str, int]
+    sources: dict[str, int]
     answers: dict[str, str]
     citizen_answer_id: str = ""
     app: Any = None
@@ -478,6 +479,64 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ("GET", "/documents/{document_id}"): [
         Case(everyone(200), path=lambda role, w: f"/documents/{w.documents['carte']}")
     ],
+    # -- sources (server/sources/api.py, server/sources/pages.py) -------------------------------
+    # Their sites are on 127.0.0.1 (refused by the private-network rule): runs touch nothing.
+    ("GET", "/api/v1/corpora/{name}/sources"): [
+        Case({**signed_in(403), "agent": 200, "admin": 200}, path="/api/v1/corpora/mairie/sources")
+    ],
+    ("POST", "/api/v1/corpora/{name}/sources"): [
+        Case(
+            {**signed_in(403), "agent": 201, "admin": 201},
+            path="/api/v1/corpora/mairie/sources",
+            json=lambda role, w: {"kind": "website", "location": f"http://127.0.0.1:9/{role}/"},
+        )
+    ],
+    ("GET", "/api/v1/sources/{source_id}"): [
+        Case(
+            {**signed_in(403), "agent": 200, "admin": 200},
+            path=lambda role, w: f"/api/v1/sources/{w.sources['site']}",
+        )
+    ],
+    ("DELETE", "/api/v1/sources/{source_id}"): [
+        Case(  # the agent removes it; afterwards it is unknown to everyone
+            {**signed_in(403), "agent": 204, "agent_other": 404, "admin": 404},
+            path=lambda role, w: f"/api/v1/sources/{w.sources['spare-api']}",
+        )
+    ],
+    ("POST", "/api/v1/sources/{source_id}/sync"): [
+        Case(
+            {**signed_in(403), "agent": 202, "admin": 202},
+            path=lambda role, w: f"/api/v1/sources/{w.sources['site']}/sync",
+            json={},
+        )
+    ],
+    ("GET", "/corpora/{name}/sources"): [
+        Case(
+            {**signed_in(403, nobody=303), "agent": 303, "admin": 303},
+            path="/corpora/mairie/sources",
+        )
+    ],
+    ("POST", "/corpora/{name}/sources"): [
+        Case(
+            {**signed_in(403, nobody=303), "agent": 303, "admin": 303},
+            path="/corpora/mairie/sources",
+            data=lambda role, w: {"kind": "website", "location": f"http://127.0.0.1:9/p-{role}/"},
+        )
+    ],
+    ("POST", "/sources/{source_id}/sync"): [
+        Case(
+            {**signed_in(403, nobody=303), "agent": 303, "admin": 303},
+            path=lambda role, w: f"/sources/{w.sources['site']}/sync",
+            data={},
+        )
+    ],
+    ("POST", "/sources/{source_id}/delete"): [
+        Case(
+            {**signed_in(403, nobody=303), "agent": 303, "agent_other": 404, "admin": 404},
+            path=lambda role, w: f"/sources/{w.sources['spare-page']}/delete",
+            data={},
+        )
+    ],
     # -- review queue (server/api_reviews.py, server/pages_review.py) ---------------------------
     ("GET", "/api/v1/reviews"): [Case(REVIEWERS)],
     ("GET", "/api/v1/reviews/history.csv"): [Case(REVIEWERS)],
@@ -568,6 +627,22 @@ def world(settings: Settings, fake_engine: FakeEngine) -> Iterator[World]:
             name: add_document(admin_client, "mairie", f"{name}.md", f"# {name}\n\nEn mairie.")
             for name in ("carte", "spare-api", "spare-page")
         }
+        from corpora.sources.models import SourceKind
+        from corpora.sources.repository import add_source
+
+        with transaction(state(admin_client).sessions) as session:
+            mairie = get_corpus(session=session, name="mairie")
+            assert mairie is not None
+            sources = {
+                name: add_source(
+                    session=session,
+                    corpus=mairie,
+                    kind=SourceKind.website,
+                    location=f"http://127.0.0.1:9/{name}/",
+                    every_s=3600,
+                ).id
+                for name in ("site", "spare-api", "spare-page")
+            }
         ids = {
             name.replace("-", "_"): add_user(admin_client, name, role, corpora=corpora)
             for name, (role, corpora) in {**ACCOUNTS, **SPARES}.items()
@@ -642,6 +717,7 @@ def world(settings: Settings, fake_engine: FakeEngine) -> Iterator[World]:
             make_client=make_client,
             documents=documents,
             reviews=reviews,
+            sources=sources,
             answers=answers,
             citizen_answer_id=by_citizen.json()["answer_id"],
             app=app,

@@ -1,0 +1,1 @@
+"""Sources of a corpus (website, folder, WebDAV share) and their synchronisation runs."""
