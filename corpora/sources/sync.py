@@ -48,6 +48,8 @@ from corpora.uploads import UploadError, safe_filename
 from database import transaction, utcnow
 
 log = logging.getLogger(__name__)
+# How long a run waits for versions another worker is indexing before it reports.
+INDEXING_WAIT_S = 600
 
 LEASE_TTL = timedelta(minutes=10)
 ReaderFactory = Callable[[Source], Reader]
@@ -351,6 +353,30 @@ class _Run:
 
     # -- indexing --------------------------------------------------------------------------
 
+    def _wait_until_indexed(self, timeout_s: float = INDEXING_WAIT_S) -> None:
+        """Another worker of the app may have claimed some of this run's versions: the
+        run ends when each is indexed or failed, whoever did it."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with transaction(self.sessions) as session:
+                waiting = [
+                    v
+                    for q in self.queued
+                    if (
+                        v := session.scalar(
+                            select(DocumentVersion.status).where(
+                                DocumentVersion.document_id == q.document_id,
+                                DocumentVersion.version == q.version,
+                            )
+                        )
+                    )
+                    in (DocumentStatus.queued, DocumentStatus.processing)
+                ]
+            if not waiting:
+                return
+            time.sleep(0.2)
+        log.warning("sync: %d version(s) still being indexed by another worker", len(waiting))
+
     def _index(self) -> None:
         """Index what this run queued (and whatever else waits: claims keep that safe),
         then count as failed the versions that could not be indexed."""
@@ -359,6 +385,7 @@ class _Run:
         self.documents.index_pending(
             lambda phase, done, total: self.progress("indexing", done, total)
         )
+        self._wait_until_indexed()
         with transaction(self.sessions) as session:
             for queued in self.queued:
                 version = session.scalar(
