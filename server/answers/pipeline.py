@@ -65,7 +65,7 @@ log = logging.getLogger(__name__)
 # Below this share of the question's weight said by the answer and its headings, the
 # answer is held: the highest level that holds at most 5 % of right answers on each
 # calibration set (scripts/calibrate_answers.py, docs/answers.md).
-ANSWER_FOCUS = 0.3
+ANSWER_FOCUS = 0.2
 
 
 class AnswerService:
