@@ -97,7 +97,9 @@ class Drafter:
             return shortlist[int(picked) - 1]
         return None
 
-    async def generate(self, prepared: Prepared) -> AsyncIterator[tuple[str, Generation]]:
+    async def generate(
+        self, prepared: Prepared, *, lead: Composition | None = None
+    ) -> AsyncIterator[tuple[str, Generation]]:
         """Stream the model's draft; yield each sentence once checked (or "" between).
 
         The prompt is fitted to the engine's window first (``server.answers.fitting``); a
@@ -114,6 +116,9 @@ class Drafter:
             )
         splitter, seen = SentenceSplitter(), set[str]()
         texts = [p.chunk.text for p in prepared.passages]
+        if lead is not None and lead.text:
+            # What the answer already opened with is not shown again.
+            ground_answer(lead.text, texts, question=prepared.standalone, seen=seen)
         eligible = self.eligible(prepared)
         async for delta, generation in self._llm.stream(
             fitted.messages, regex=citation_regex(fitted.kept), max_tokens=fitted.max_tokens
@@ -145,6 +150,8 @@ class Drafter:
         answer is the extractive one (grounded by construction); a draft that was mostly
         unsupported flags the answer. When what survives leans only on passages other
         than the one holding the best unit, the answer leads with the extractive one.
+        The answer opens with the best unit (``Composition.lead``), streamed before the
+        draft; the model's sentences that repeat it are not shown twice.
         """
         reasons: list[dict[str, str]] = []
         passages = [p.chunk.text for p in prepared.passages]
@@ -166,11 +173,11 @@ class Drafter:
             return extractive.text or None, extractive.cited, reasons
         if len(grounded.removed) > grounded.kept:
             reasons.append(flag(Reason.unsupported_sentence, str(len(grounded.removed))))
-        text, cited = grounded.text, grounded.cited
-        best = extractive.best.n if extractive.best else None
-        if best is not None and best not in cited and extractive.text:
-            text, cited = f"{extractive.text}\n{text}", [*extractive.cited, *cited]
-        return text, cited, reasons
+        lead = extractive.lead()
+        if not lead.text:
+            return grounded.text, grounded.cited, reasons
+        cited = list(dict.fromkeys([*lead.cited, *grounded.cited]))
+        return f"{lead.text}\n{grounded.text}", cited, reasons
 
     def eligible(self, prepared: Prepared) -> set[int]:
         """Passages (1-based) that cover the question by themselves (the coverage rule

@@ -57,7 +57,7 @@ from server.answers.prompts import (
     looks_like_injection,
     passage_block,
 )
-from server.answers.records import passage_record, record_engine_use
+from server.answers.records import passage_record, record_engine_use, sources_found
 from server.engine.client import EngineUnavailable, Generation, LLMClient
 
 __all__ = ["AnswerMode", "AnswerService", "AskError", "Caller"]
@@ -179,6 +179,8 @@ class AnswerService:
         if prepared.judgement is None or not prepared.judgement.covered:
             yield "done", await to_thread.run_sync(self._finish, prepared, None, None)
             return
+        if prepared.stream_allowed:
+            yield "sources", sources_found(prepared)
         chosen = await self._drafter.choose(prepared) if self.model_chooses else None
         extractive = self._extractor(prepared.corpus.name).compose(prepared.candidates, chosen)
         if self.mode == AnswerMode.extractive:
@@ -187,9 +189,15 @@ class AnswerService:
                     yield "sentence", line
             yield "done", await to_thread.run_sync(self._finish, prepared, extractive, None)
             return
+        # Generative: the answer leads with the best unit (checked by construction), decided
+        # from retrieval at once, so the asker reads it while the model writes the rest.
+        lead = extractive.lead()
+        if lead.text and prepared.stream_allowed:
+            for line in lead.text.splitlines():
+                yield "sentence", line
         generation: Generation | None = None
         try:
-            async for sentence, so_far in self._drafter.generate(prepared):
+            async for sentence, so_far in self._drafter.generate(prepared, lead=lead):
                 generation = so_far
                 if sentence and prepared.stream_allowed:
                     yield "sentence", sentence

@@ -1,5 +1,5 @@
-"""What is stored of an answer besides its text: the passages it was given, the engine's
-work."""
+"""What is stored and shown of an answer besides its text: the passages it was given,
+the engine's work, what retrieval found."""
 
 from __future__ import annotations
 
@@ -31,4 +31,26 @@ def passage_record(n: int, passage: Passage) -> dict[str, Any]:
         "excerpt": chunk.text[:600],
         "text": chunk.text,
         "score": round(passage.score, 4),
+    }
+
+
+def sources_found(prepared: Any) -> dict[str, Any]:
+    """What retrieval found, shown at once while the answer is composed: the sources and
+    the key sentence of the best one, labelled as excerpts of the documents (the ``sources``
+    event of the stream)."""
+    best = prepared.candidates[0] if prepared.candidates else None
+    return {
+        "sources": [
+            {
+                "n": n,
+                "document_id": record["document_id"],
+                "chunk_id": record["chunk_id"],
+                "title": record["title"],
+                "section": record["section"],
+            }
+            for n, record in (
+                (n, passage_record(n, p)) for n, p in enumerate(prepared.passages, start=1)
+            )
+        ],
+        "excerpt": {"n": best.n, "text": best.unit.text} if best else None,
     }

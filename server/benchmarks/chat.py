@@ -26,18 +26,21 @@ import uvicorn
 from server.app import create_app
 from server.settings import PROJECT_ROOT, Settings
 
-DEMO_QUESTIONS = PROJECT_ROOT / "corpora" / "demo" / "questions.md"
+DEMO = PROJECT_ROOT / "corpora" / "demo"
+_SENTENCE_END = re.compile(r"[.!?…](\s|$)")
 
 
-def demo_questions(section: str = "procedures/") -> list[str]:
-    """The demo questions of one section of corpora/demo/questions.md, answers removed."""
-    questions, inside = [], False
-    for line in DEMO_QUESTIONS.read_text(encoding="utf-8").splitlines():
-        if line.startswith("## "):
-            inside = section in line
-        elif inside and line.startswith("- "):
-            questions.append(re.sub(r"\s*\([^()]*\)\s*$", "", line[2:]).strip())
-    return questions
+def demo_questions(folder: str = "procedures") -> list[str]:
+    """The main demo questions asked of one folder of corpora/demo (questions.md)."""
+    from retrieval.datasets import load_sets
+
+    return [
+        q.question
+        for s in load_sets(DEMO)
+        if s.name == folder
+        for q in s.questions
+        if q.group == "main"
+    ]
 
 
 def free_port() -> int:
@@ -69,9 +72,16 @@ def live_app(settings: Settings) -> Iterator[tuple[str, Any]]:
 
 @dataclass
 class Stream:
-    """One streamed request: when the first content came, how it ended."""
+    """One streamed request: when the first content came, how it ended.
+
+    Through Guichet: ``first_text_ms`` is the first useful text (the sources found, or a
+    sentence), ``first_sentence_ms`` the first checked sentence of the answer. Straight
+    to the engine: ``ttft_ms`` its first token, ``first_sentence_ms`` the end of its first
+    complete sentence."""
 
     ttft_ms: float | None = None
+    first_text_ms: float | None = None
+    first_sentence_ms: float | None = None
     total_ms: float = 0.0
     tokens: int = 0
     answer_id: str | None = None
@@ -95,9 +105,14 @@ async def ask_app(client: httpx.AsyncClient, url: str, corpus: str, question: st
                 if line.startswith("event: "):
                     event = line[7:]
                     result.events.append(event)
-                elif line.startswith("data: ") and event in ("sentence", "done"):
+                elif line.startswith("data: ") and event in ("sources", "sentence", "done"):
+                    elapsed = (time.perf_counter() - start) * 1000
                     if result.ttft_ms is None:
-                        result.ttft_ms = (time.perf_counter() - start) * 1000
+                        result.ttft_ms = elapsed
+                    if result.first_text_ms is None:
+                        result.first_text_ms = elapsed
+                    if event == "sentence" and result.first_sentence_ms is None:
+                        result.first_sentence_ms = elapsed
                     if event == "done":
                         body = json.loads(line[6:])
                         result.answer_id, result.status = body["answer_id"], body["status"]
@@ -117,13 +132,18 @@ async def ask_engine(client: httpx.AsyncClient, base_url: str, body: dict[str, A
             if response.status_code != 200:
                 result.error = f"HTTP {response.status_code}"
                 return result
+            text = ""
             async for line in response.aiter_lines():
                 if not line.startswith("data: ") or line == "data: [DONE]":
                     continue
                 chunk = json.loads(line[6:])
                 if chunk.get("choices") and chunk["choices"][0]["delta"].get("content"):
+                    elapsed = (time.perf_counter() - start) * 1000
                     if result.ttft_ms is None:
-                        result.ttft_ms = (time.perf_counter() - start) * 1000
+                        result.ttft_ms = elapsed
+                    text += chunk["choices"][0]["delta"]["content"]
+                    if result.first_sentence_ms is None and _SENTENCE_END.search(text):
+                        result.first_sentence_ms = elapsed
                 if chunk.get("usage"):
                     result.tokens = chunk["usage"]["completion_tokens"]
     except httpx.HTTPError as error:
@@ -198,6 +218,13 @@ async def bench_chat(
         "p95_ttft_ms": percentile([r.ttft_ms for r in app_runs if r.ttft_ms], 95),
         "engine_p50_ttft_ms": percentile([r.ttft_ms for r in engine_runs if r.ttft_ms], 50),
         "engine_p95_ttft_ms": percentile([r.ttft_ms for r in engine_runs if r.ttft_ms], 95),
+        "first_text_p50_ms": percentile(_times(app_runs, "first_text_ms"), 50),
+        "first_text_p95_ms": percentile(_times(app_runs, "first_text_ms"), 95),
+        "first_sentence_p50_ms": percentile(_times(app_runs, "first_sentence_ms"), 50),
+        "first_sentence_p95_ms": percentile(_times(app_runs, "first_sentence_ms"), 95),
+        "engine_first_sentence_p50_ms": percentile(_times(engine_runs, "first_sentence_ms"), 50),
+        "engine_first_sentence_p95_ms": percentile(_times(engine_runs, "first_sentence_ms"), 95),
+        "answer_mode": str(state.answers.mode),
         "app_tokens": app_tokens,
         "engine_tokens": engine_tokens,
         "app_wall_s": round(app_wall, 2),
@@ -258,6 +285,10 @@ async def bench_load(
         "p95_ttft_ms": percentile(ttft, 95),
         "p95_total_ms": percentile([r.total_ms for r in runs], 95),
     }
+
+
+def _times(runs: list[Stream], name: str) -> list[float]:
+    return [value for r in runs if (value := getattr(r, name)) is not None]
 
 
 def _status(session: Any, answer_id: str | None) -> str | None:

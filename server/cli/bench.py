@@ -62,6 +62,13 @@ def _bench_on_demo(work: Callable[[Settings], Coroutine[Any, Any, Any]]) -> Any:
 @bench_app.command("chat")
 def bench_chat(
     concurrency: Annotated[int, typer.Option(help="Questions envoyées en même temps.")] = 16,
+    answer_mode: Annotated[
+        str,
+        typer.Option(
+            help="Mode des réponses pendant la mesure : generative (le modèle rédige, comparé "
+            "au moteur seul), extractive ou auto (le réglage)."
+        ),
+    ] = "generative",
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
 ) -> None:
     """Les mêmes questions, en flux, par l'API de Guichet puis directement au moteur."""
@@ -70,7 +77,7 @@ def bench_chat(
 
     result = _bench_on_demo(
         lambda settings: run(
-            settings=settings,
+            settings=settings.model_copy(update={"answer_mode": answer_mode}),
             corpus=BENCH_CORPUS,
             concurrency=concurrency,
             questions=demo_questions(),

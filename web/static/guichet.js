@@ -108,6 +108,28 @@ document.addEventListener("htmx:afterSwap", function (event) {
     if (window.htmx) { window.htmx.process(fresh); }
   }
 
+  function showSources(article, text, found, label) {
+    var block = document.createElement("div");
+    block.className = "found-sources";
+    var heading = document.createElement("p");
+    heading.className = "found-sources-label";
+    heading.textContent = label;
+    block.appendChild(heading);
+    if (found.excerpt) {
+      var quote = document.createElement("blockquote");
+      quote.textContent = found.excerpt.text;
+      block.appendChild(quote);
+    }
+    var list = document.createElement("ul");
+    found.sources.forEach(function (source) {
+      var item = document.createElement("li");
+      item.textContent = source.section ? source.title + " — " + source.section : source.title;
+      list.appendChild(item);
+    });
+    block.appendChild(list);
+    article.insertBefore(block, text);
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches || !form.matches("form[data-stream-url]")) { return; }
@@ -131,6 +153,10 @@ document.addEventListener("htmx:afterSwap", function (event) {
         var ids = JSON.parse(message.data);
         article.id = "answer-" + ids.answer_id;
         form.elements.conversation_id.value = ids.conversation_id;
+      } else if (message.name === "sources") {
+        // What retrieval found, at once: excerpts of the documents, not yet the answer.
+        showSources(article, text, JSON.parse(message.data), form.dataset.sourcesLabel);
+        status.textContent = form.dataset.sourcesLabel;
       } else if (message.name === "sentence") {
         text.textContent += (text.textContent ? " " : "") + message.data;
       } else if (message.name === "done") {

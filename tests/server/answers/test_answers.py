@@ -45,9 +45,16 @@ def test_stream_sends_only_verified_sentences(client: TestClient, fake_engine: F
     response = client.post("/api/v1/ask/stream", json={"corpus": "mairie", "question": QUESTION})
     assert response.headers["content-type"].startswith("text/event-stream")
     events = _events(response.text)
-    assert events[0][0] == "started"
+    assert [name for name, _ in events[:3]] == ["started", "sources", "sentence"]
+    found = json.loads(events[1][1])
+    assert found["sources"][0]["title"] == "Carte nationale d'identité"
+    assert "photo d'identité" in found["excerpt"]["text"]
     sentences = [data for name, data in events if name == "sentence"]
+    # The answer opens with the best sentence of the documents, decided from retrieval
+    # before the model writes; then the model's sentences that passed the checks.
     assert sentences == [
+        "Pour refaire une carte d'identité, fournissez une photo d'identité de moins de 6 "
+        "mois, un justificatif de domicile de moins d'un an et votre ancienne carte [1].",
         "Il faut une photo d'identité de moins de 6 mois [1].",
         "Un justificatif de domicile de moins d'un an est demandé [1].",
     ]
