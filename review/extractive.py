@@ -140,6 +140,14 @@ class Composition:
     # answer that does not name the question's subject is held (docs/answers.md).
     coverage: float = 0.0
 
+    def lead(self) -> Composition:
+        """The best unit alone (with its lead-in line): what a generated answer opens with."""
+        lines = self.text.splitlines()
+        if not lines or self.best is None:
+            return self
+        first = lines[:2] if lines[0].endswith(":") and len(lines) > 1 else lines[:1]
+        return Composition("\n".join(first), [self.best.n], self.best, self.coverage)
+
 
 Weights = Callable[[str], dict[str, tuple[float, bool]]]  # term: (idf, in the corpus)
 Similarity = Callable[[str, list[str]], list[float]]

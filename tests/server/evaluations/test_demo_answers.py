@@ -64,6 +64,7 @@ def test_demo_answers_are_right_or_held_and_read_soundly(
     # Everyday wording (slang, typos, no accents) is never turned away as « not covered ».
     assert informal["declined"] == 0, figures
     # Every question has a line a person can read, with what was answered and cited.
-    assert len(details.read_text(encoding="utf-8").splitlines()) == figures["n_answerable"] + (
-        figures["n_unanswerable"]
+    assert (
+        len(details.read_text(encoding="utf-8").splitlines())
+        == figures["n_answerable"] + (figures["n_unanswerable"])
     )
