@@ -40,6 +40,8 @@ class FrenchAnalyzer:
         self._stemmer = Stemmer.Stemmer("french")
         self._stopwords = STOPWORDS | {fold_accents(w) for w in STOPWORDS}
         self.term = lru_cache(maxsize=200_000)(self._term)
+        # Passage units are analysed again for every question that retrieves them.
+        self.terms = lru_cache(maxsize=50_000)(self._terms)
 
     def _term(self, word: str) -> str:
         return fold_accents(self._stemmer.stemWord(word))
@@ -55,3 +57,7 @@ class FrenchAnalyzer:
         stop = self._stopwords
         term = self.term
         return [term(w) for w in self.words(text) if (w not in stop and len(w) > 1) or w.isdigit()]
+
+    def _terms(self, text: str) -> tuple[str, ...]:
+        """``analyze`` remembered by text (a tuple, so no caller can change it)."""
+        return tuple(self.analyze(text))

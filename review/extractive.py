@@ -163,7 +163,7 @@ class Extractor:
     def __init__(
         self,
         *,
-        analyze: Callable[[str], list[str]],
+        analyze: Callable[[str], Sequence[str]],
         weights: Weights,
         similarity: Similarity | None = None,
     ) -> None:
@@ -172,7 +172,7 @@ class Extractor:
         self._similarity = similarity
 
     @staticmethod
-    def content_terms(analyze: Callable[[str], list[str]], text: str) -> list[str]:
+    def content_terms(analyze: Callable[[str], Sequence[str]], text: str) -> list[str]:
         """The analysed terms of ``text`` that say what it is about (no interrogatives)."""
         interrogative = _interrogative_terms(analyze)
         return [t for t in analyze(text) if t not in interrogative]
@@ -354,14 +354,14 @@ def _root(term: str) -> str:
     return term[:ROOT_LENGTH]
 
 
-def _roots(terms: list[str]) -> set[str]:
+def _roots(terms: Sequence[str]) -> set[str]:
     return {_root(t) for t in terms}
 
 
 _INTERROGATIVE_CACHE: dict[int, frozenset[str]] = {}
 
 
-def _interrogative_terms(analyze: Callable[[str], list[str]]) -> frozenset[str]:
+def _interrogative_terms(analyze: Callable[[str], Sequence[str]]) -> frozenset[str]:
     key = id(analyze)
     if key not in _INTERROGATIVE_CACHE:
         _INTERROGATIVE_CACHE[key] = frozenset(t for w in INTERROGATIVES for t in analyze(w))

@@ -78,6 +78,9 @@ def create_app(
         state.sync_worker.start()
         await to_thread.run_sync(tidy, state)
         chores = asyncio.create_task(housekeeping(state), name="guichet-housekeeping")
+        warming = asyncio.create_task(
+            to_thread.run_sync(state.answers.warm_up), name="guichet-warm-up"
+        )
         log.info(
             "Guichet ready: engine %s, model %s, e-mail %s",
             settings.effective_llm_base_url,
@@ -90,6 +93,7 @@ def create_app(
             chores.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await chores
+            await warming  # a thread cannot be cancelled; it is short
             await to_thread.run_sync(state.sync_worker.stop)
             await to_thread.run_sync(state.worker.stop)
             if state.notifier is not None:

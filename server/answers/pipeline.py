@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,13 +28,13 @@ from langchain_core.messages import BaseMessage
 from sqlalchemy.orm import Session, sessionmaker
 
 from corpora.models import Corpus
-from corpora.repository import get_corpus
+from corpora.repository import get_corpus, list_corpora
 from database import transaction, utcnow
 from retrieval.index import SearchIndex
 from retrieval.types import Passage
 from review import answers as answer_repo
 from review.coverage import CoverageRule, judge, rule_for
-from review.extractive import Composition, Extractor, SourcePassage
+from review.extractive import Candidate, Composition, Extractor, SourcePassage
 from review.models import Answer, AnswerStatus
 from review.policy import PRIORITY, Reason, Thresholds, decide, flag, sensitive_topic
 from review.verified import apply_verified, find_verified
@@ -159,6 +160,19 @@ class AnswerService:
             language=language,
         )
         return messages, citation_regex(len(passages))
+
+    def warm_up(self) -> None:
+        """Open every corpus's indexes and run the models once, so that the first askers
+        after a start do not wait for it (seconds on a CPU)."""
+        with transaction(self._sessions) as session:
+            names = [corpus.name for corpus in list_corpora(session=session)]
+        start = time.perf_counter()
+        for name in names:
+            try:
+                self._candidates(name, "démarche", self._search(name, "démarche"))
+            except Exception:  # a corpus that cannot be searched says so when asked
+                log.warning("corpus %s: not opened ahead of questions", name, exc_info=True)
+        log.info("%d corpora ready for questions (%.1f s)", len(names), time.perf_counter() - start)
 
     def search(self, corpus: str, query: str) -> list[Passage]:
         """The passages a question would be answered from (public for benchmarks)."""
@@ -289,17 +303,21 @@ class AnswerService:
     def _retrieve(self, prepared: Prepared) -> None:
         """Passages, their scored units, and whether they cover the question."""
         prepared.passages = self._search(prepared.corpus.name, prepared.standalone)
+        prepared.candidates = self._candidates(
+            prepared.corpus.name, prepared.standalone, prepared.passages
+        )
+        prepared.judgement = judge(prepared.candidates, self.coverage)
+
+    def _candidates(self, corpus: str, question: str, passages: list[Passage]) -> list[Candidate]:
         sources = [
             SourcePassage(n, p.chunk.title, p.chunk.section, p.chunk.text)
-            for n, p in enumerate(prepared.passages, start=1)
+            for n, p in enumerate(passages, start=1)
         ]
-        extractor = self._extractor(prepared.corpus.name)
-        prepared.candidates = extractor.candidates(prepared.standalone, sources)
-        prepared.judgement = judge(prepared.candidates, self.coverage)
+        return self._extractor(corpus).candidates(question, sources)
 
     def _extractor(self, corpus: str) -> Extractor:
         return Extractor(
-            analyze=self._index.analyzer.analyze,
+            analyze=self._index.analyzer.terms,
             weights=lambda text: self._index.term_weights(corpus=corpus, text=text),
             similarity=self._index.similarities,
         )

@@ -53,7 +53,8 @@ def free_port() -> int:
 def live_app(settings: Settings) -> Iterator[tuple[str, Any]]:
     """The real app served by uvicorn on a free loopback port: (its URL, its state)."""
     port = free_port()
-    app = create_app(settings)
+    # Every simulated asker comes from 127.0.0.1: one caller for the rate limit.
+    app = create_app(settings.model_copy(update={"rate_limit_ask_per_minute": 0}))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -175,6 +176,8 @@ async def bench_chat(
     timeout = httpx.Timeout(settings.llm_timeout_s * 2)
     with live_app(settings) as (url, state):
         async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+            # One question first, not timed: a running server has answered before.
+            await ask_app(client, url, corpus, questions[-1])
             start = time.perf_counter()
             app_runs = await asyncio.gather(*(ask_app(client, url, corpus, q) for q in asked))
             app_wall = time.perf_counter() - start
