@@ -216,7 +216,7 @@ async def bench_chat(
         "concurrency": concurrency,
         "app_tok_s": round(app_tok_s, 1),
         "engine_tok_s": round(engine_tok_s, 1),
-        "ratio": round(app_tok_s / engine_tok_s, 3) if engine_tok_s else None,
+        "ratio": round(app_tok_s / engine_tok_s, 3) if engine_tok_s and app_tokens else None,
         "p50_ttft_ms": percentile([r.ttft_ms for r in app_runs if r.ttft_ms], 50),
         "p95_ttft_ms": percentile([r.ttft_ms for r in app_runs if r.ttft_ms], 95),
         "engine_p50_ttft_ms": percentile([r.ttft_ms for r in engine_runs if r.ttft_ms], 50),

@@ -19,6 +19,10 @@ The first version of this rule had no « fewer than 4 words » clause: it counte
 every answer quoting « La plupart des smartphones… » for an expected « Oui. La plupart
 des smartphones… ». It was corrected once, for that, after reading the details of the
 first run on cnil-faq (docs/answers.md).
+
+For generated answers, ``dropped_sentences`` counts the sentences of the model's draft that
+the asker did not get (the grounding left them out), and ``false_drops`` those of them that
+state the expected answer: good prose the checks punished.
 """
 
 from __future__ import annotations
@@ -91,6 +95,19 @@ def garbling(answer: Answer) -> list[str]:
     return [f"{p.code}: {p.detail}" for p in problems(answer.text or "", known=known)]
 
 
+def dropped(answer: Answer) -> list[str]:
+    """The sentences of the model's draft that are not in what the asker got."""
+    shown = normalise(answer.text or "")
+    sentences = (s.strip() for s in _SENTENCES.split(answer.draft or ""))
+    return [s for s in sentences if normalise(s) and normalise(s) not in shown]
+
+
+def false_drops(answer: Answer, expected: Iterable[str]) -> list[str]:
+    """Dropped sentences that state the expected answer."""
+    wanted = list(expected)
+    return [s for s in dropped(answer) if any(states(s, e) for e in wanted)]
+
+
 def _share(items: list[Any], test: Callable[[Any], bool]) -> float | None:
     return round(sum(map(test, items)) / len(items), 4) if items else None
 
@@ -129,6 +146,7 @@ def summarise(rows: list[Row], *, model: str, dataset: str) -> dict[str, Any]:
         shown = [int(n) for n in _MARKER.findall(answer.text or "")]
         shown_markers += len(shown)
         shown_valid += sum(1 <= n <= len(answer.passages) for n in shown)
+    drafted = [(q, a) for q, a in rows if a.draft]
     ttft = [a.ttft_ms for _, a in rows if a.ttft_ms is not None]
     total = [a.total_ms for _, a in rows if a.total_ms is not None]
     figures: dict[str, Any] = {
@@ -152,6 +170,17 @@ def summarise(rows: list[Row], *, model: str, dataset: str) -> dict[str, Any]:
         "declined_answerable": _share(answerable, lambda qa: qa[1].status == AnswerStatus.declined),
         "declined_or_held_unanswerable": _share(
             unanswerable, lambda qa: qa[1].status in (AnswerStatus.declined, *held)
+        ),
+        "drafted": len(drafted),
+        "model_sentences": sum(
+            sum(1 for s in _SENTENCES.split(a.draft or "") if normalise(s)) for _, a in drafted
+        ),
+        "dropped_sentences": sum(len(dropped(a)) for _, a in drafted),
+        "false_drops": sum(len(false_drops(a, q.get("answers") or [])) for q, a in drafted),
+        "answers_with_false_drop": sum(
+            1
+            for q, a in drafted
+            if false_drops(a, q.get("answers") or []) and not states_any(a.text, q["answers"])
         ),
         "p50_ttft_ms": _percentile(ttft, 50),
         "p95_ttft_ms": _percentile(ttft, 95),
@@ -206,5 +235,7 @@ def detail(question: dict[str, Any], answer: Answer) -> dict[str, Any]:
         ],
         "reasons": [r.get("code") for r in answer.reasons or []],
         "search_query": answer.search_query,
+        "dropped": dropped(answer),
+        "false_drops": false_drops(answer, question.get("answers") or []),
         "support": answer.support,
     }

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrieval.datasets import load_sets
-from server.evaluations.metrics import normalise, states
+from review.models import Answer
+from server.evaluations.metrics import dropped, false_drops, normalise, states
 
 DEMO = Path(__file__).resolve().parents[3] / "corpora" / "demo"
 
@@ -47,3 +48,18 @@ def test_the_demo_questions_are_a_dataset_with_expected_answers() -> None:
         for question in evalset.questions:
             for document in question.doc_ids:
                 assert any(normalise(a) in texts[document] for a in question.answers), question
+
+
+def test_a_sentence_of_the_draft_left_out_that_said_the_answer_is_a_false_drop() -> None:
+    answer = Answer(
+        draft=(
+            "Le passeport d'un adulte coûte 86 € [1]. Il se demande en mairie [2]. "
+            "Pensez à venir tôt."
+        ),
+        text="Le passeport d'un adulte coûte 86 € [1].\nIl se demande en mairie [2].",
+    )
+    assert dropped(answer) == ["Pensez à venir tôt."]
+    assert false_drops(answer, ["86 €"]) == []
+    answer.text = "Il se demande en mairie [2]."
+    assert dropped(answer) == ["Le passeport d'un adulte coûte 86 € [1].", "Pensez à venir tôt."]
+    assert false_drops(answer, ["86 €"]) == ["Le passeport d'un adulte coûte 86 € [1]."]
