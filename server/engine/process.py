@@ -120,6 +120,7 @@ class EmbeddedEngine:
         log_path: Path | None = None,
         extra_env: Mapping[str, str] | None = None,
         extra_args: list[str] | None = None,
+        max_model_len: int = 2048,
         die_with_parent: bool = False,
     ) -> None:
         self.python = Path(python)
@@ -134,6 +135,7 @@ class EmbeddedEngine:
         )
         self.extra_env = dict(extra_env or {})
         self.extra_args = list(extra_args or [])
+        self.max_model_len = max_model_len
         # For a long-lived owner (`guichet serve`, started from its main thread): the engine
         # gets SIGTERM if the owner dies, even by SIGKILL, instead of holding the port.
         self.die_with_parent = die_with_parent
@@ -165,7 +167,7 @@ class EmbeddedEngine:
             "--port",
             str(self.port),
             "--max-model-len",
-            "2048",
+            str(self.max_model_len),
             "--dtype",
             "bfloat16",
             # No torch.compile: start-up drops from ~130 s to ~36 s, same throughput on CPU.
