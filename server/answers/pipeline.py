@@ -1,17 +1,12 @@
 """The answer pipeline: stand alone, retrieve, judge coverage, compose, check, decide, store.
 
-Whether the documents cover a question, which of their sentences answer it, and whether
-what the model wrote is supported are all decided in code from measured signals (see
-review/extractive.py, review/coverage.py, review/grounding.py). Two answer modes:
-
-- **extractive**: the answer is made of whole units of the passages (sentences, list
-  items, table rows), chosen for the question: right by construction. For small models
-  (the embedded default) that cannot restate a fee or a deadline faithfully;
-- **generative**: the model writes (``server/answers/drafting.py``), and each of its
-  sentences must be supported by one sentence of a passage, with its figures; what is not
-  is dropped, and an answer left with nothing becomes the extractive one (never filler).
-
-``auto`` picks extractive for the models known to be too small (``asking.SMALL_MODELS``).
+Coverage, the sentences that answer and whether the model's text is supported are decided
+in code from measured signals (review/extractive.py, coverage.py, grounding.py). Modes:
+**extractive** answers with whole units of the passages chosen for the question, right by
+construction (for small models that cannot restate a fee or a deadline); **generative**
+lets the model write (``drafting.py``) and keeps each sentence only when one sentence of
+a passage supports it, figures included; with nothing left, the answer is the extractive
+one (never filler). ``auto`` picks extractive for ``asking.SMALL_MODELS``.
 The corpus is read once per question; the route gets back the stored answer.
 """
 

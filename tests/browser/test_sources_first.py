@@ -49,7 +49,7 @@ WATCH = """() => {
 def test_sources_appear_before_the_answer_and_are_announced_once(
     live_server: LiveServer, new_context: Callable[..., BrowserContext], check: PageCheck
 ) -> None:
-    corpus = live_server.corpus("mairie-sources", title="Mairie de Test", review="never")
+    corpus = live_server.corpus("mairie-premiers", title="Mairie de Test", review="never")
     live_server.document(corpus, "passeport.md", PASSEPORT)
     assert live_server.engine is not None
     live_server.engine.reply = lambda request: "Le timbre coûte 86 euros pour un adulte [1]."

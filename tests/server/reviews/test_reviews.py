@@ -210,7 +210,9 @@ def test_history_csv_and_stats(client: TestClient, fake_engine: FakeEngine) -> N
         (str(first["id"]), "approve_edited", "prof"),
         (str(second["id"]), "reject", "prof"),
     ]
-    assert rows[0]["before_text"] == "Les poumons échangent le dioxygène [1]."
+    # The text the teacher had before them, kept as it was under review.
+    assert rows[0]["before_text"] == first["draft"]
+    assert rows[0]["before_text"].startswith("Les poumons échangent le dioxygène")
     assert rows[0]["after_text"] == "'=Texte corrigé [1]."  # no formula in spreadsheets
     assert rows[1]["note"] == "hors sujet"
     stats = client.get("/api/v1/reviews/stats?overdue_minutes=1", headers=teacher.headers).json()
