@@ -54,6 +54,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last.
+
+    Playwright's sync API leaves its event loop marked as running in the main thread
+    between calls, for as long as the session's browser lives: an `asyncio.run` or an
+    async test after the first browser test would fail. Sorting is stable, so every
+    other test keeps its order.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer()

@@ -113,10 +113,11 @@ def test_serve_starts_vllm_and_answers_with_citation(
             "kind": "procedures",
         }.items() <= corpora[0].items()
 
-        body = httpx.post(
-            f"{url}/api/v1/ask",
-            timeout=300,
-            json={"corpus": "demo-procedures", "question": QUESTION},
+        # One citizen, one client: the session cookie ties the follow-up to the
+        # conversation, as the browser does; another caller may not continue it.
+        citizen = httpx.Client(base_url=url, timeout=300)
+        body = citizen.post(
+            "/api/v1/ask", json={"corpus": "demo-procedures", "question": QUESTION}
         ).json()
         assert body["status"] == "released", body
         assert body["answer"]
@@ -125,9 +126,18 @@ def test_serve_starts_vllm_and_answers_with_citation(
         assert all(f"[{c['n']}]" in body["answer"] for c in body["citations"])
         # A follow-up goes through the engine (it is asked to make the question stand
         # alone) and is answered about what it asks.
-        followup = httpx.post(
+        stranger = httpx.post(
             f"{url}/api/v1/ask",
             timeout=300,
+            json={
+                "corpus": "demo-procedures",
+                "question": "et pour un passeport ?",
+                "conversation_id": body["conversation_id"],
+            },
+        )
+        assert stranger.status_code == 404, stranger.text
+        followup = citizen.post(
+            "/api/v1/ask",
             json={
                 "corpus": "demo-procedures",
                 "question": "et pour un passeport ?",
@@ -137,8 +147,9 @@ def test_serve_starts_vllm_and_answers_with_citation(
         assert followup["status"] == "released", followup
         assert any("passeport" in c["title"].lower() for c in followup["citations"]), followup
 
-        page = httpx.get(f"{url}/")
+        page = citizen.get("/")
         assert page.status_code == 200 and "Poser une question" in page.text
+        citizen.close()
     finally:
         server.terminate()
         try:
