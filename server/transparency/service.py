@@ -18,6 +18,7 @@ from corpora.models import Corpus, Document, DocumentVersion
 from corpora.repository import list_corpora
 from review.models import Answer, AnswerStatus, ReviewItem, ReviewState
 from server.answers.energy import EnergyRates, energy_wh
+from server.engine.models import PACKAGED_MODELS
 from server.evaluations.models import EvaluationRun, latest_runs
 from server.opendata.service import open_data_corpora
 from server.settings import Settings
@@ -25,16 +26,30 @@ from server.settings import Settings
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """The model that writes the answers, as configured."""
+    """The model that writes the answers, as configured.
+
+    For a model Guichet prepares itself, where its file comes from and the checksum it
+    was checked against; for a model the administration serves on its own, what the
+    settings say.
+    """
 
     name: str
     licence: str
     host: str
+    upstream: str | None = None
+    provenance_key: str | None = None
+    sha256: str | None = None
 
 
 def model_info(settings: Settings) -> ModelInfo:
+    packaged = PACKAGED_MODELS.get(settings.llm_model)
     return ModelInfo(
-        name=settings.llm_model, licence=settings.model_licence, host=settings.model_host
+        name=settings.llm_model,
+        licence=settings.model_licence,
+        host=settings.model_host,
+        upstream=packaged.upstream if packaged else None,
+        provenance_key=packaged.provenance_key if packaged else None,
+        sha256=packaged.sha256 if packaged else None,
     )
 
 

@@ -17,11 +17,12 @@ from database import transaction, utcnow
 from review.models import Answer, AnswerStatus, ReviewItem, ReviewState
 from server.answers.energy import EnergyRates, energy_wh
 from server.app import create_app
+from server.engine.models import PACKAGED_MODELS
 from server.evaluations.models import EvaluationRun, record_run
 from server.i18n import Translator
 from server.opendata.service import set_open_data
 from server.settings import Settings
-from server.transparency.service import energy_totals, review_overview
+from server.transparency.service import energy_totals, model_info, review_overview
 from tests.conftest import make_settings
 from tests.fake_engine import FakeEngine
 from tests.helpers import add_corpus, add_document, state
@@ -100,6 +101,32 @@ def test_page_shows_the_model_corpora_documents_and_policies(client: TestClient)
     assert "Cours de SVT" in page.text
     assert f'href="/documents/{lesson}"' not in page.text
     assert FR("transparency.documents_private") in page.text.replace("&#39;", "'")
+
+
+@pytest.mark.parametrize("name", sorted(PACKAGED_MODELS))
+def test_a_packaged_model_says_where_its_file_comes_from(name: str, settings: Settings) -> None:
+    packaged = PACKAGED_MODELS[name]
+    shown = model_info(settings.model_copy(update={"llm_model": name}))
+    assert (shown.upstream, shown.sha256) == (packaged.upstream, packaged.sha256)
+    for language in ("fr", "en"):
+        sentence = Translator(language)(shown.provenance_key)
+        assert sentence != shown.provenance_key and "Apache-2.0" in sentence
+    # A model the administration serves itself: only what its settings say.
+    assert model_info(settings).upstream is None
+
+
+def test_the_page_names_the_file_served_and_its_checksum(
+    tmp_path: Path, storage: Storage, fake_engine: FakeEngine
+) -> None:
+    settings = make_settings(
+        tmp_path / "data", llm_model="qwen2.5-coder-1.5b-instruct", **storage.settings()
+    )
+    app = create_app(settings, llm_http=httpx.AsyncClient(transport=fake_engine.transport()))
+    with TestClient(app) as client:
+        page = client.get("/transparence")
+    assert 'data-fact="upstream">Qwen/Qwen2.5-Coder-1.5B-Instruct' in page.text
+    assert PACKAGED_MODELS["qwen2.5-coder-1.5b-instruct"].sha256 in page.text
+    assert "22 paquets PyPI" in page.text
 
 
 def test_latest_evaluation_run_and_its_figures_are_shown(client: TestClient) -> None:
