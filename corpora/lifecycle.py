@@ -29,6 +29,7 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from corpora import claims
 from corpora.models import Corpus, Document, DocumentStatus, DocumentVersion
 from corpora.uploads import Accepted, accept_upload
 from database import transaction, utcnow
@@ -134,7 +135,11 @@ class DocumentLifecycle:
                         DocumentVersion.id == version_id,
                         DocumentVersion.status == DocumentStatus.queued,
                     )
-                    .values(status=DocumentStatus.processing, claimed_at=utcnow())
+                    .values(
+                        status=DocumentStatus.processing,
+                        claimed_at=utcnow(),
+                        claimed_by=claims.this_process(),
+                    )
                 )
                 if claimed.rowcount == 1:  # type: ignore[attr-defined]
                     return version_id
@@ -150,17 +155,33 @@ class DocumentLifecycle:
         return done
 
     def requeue_stale(self, *, older_than: timedelta) -> int:
-        """Queue again the versions a dead worker left half-done."""
+        """Queue again the versions a dead worker left half-done: at once when their holder
+        ran on this machine and is gone (a killed ``guichet ingest`` or app), else once the
+        claim is older than ``older_than`` (a holder on another machine)."""
         with transaction(self._sessions) as session:
-            result = session.execute(
-                update(DocumentVersion)
-                .where(
-                    DocumentVersion.status == DocumentStatus.processing,
-                    DocumentVersion.claimed_at < utcnow() - older_than,
+            claimed = session.execute(
+                select(
+                    DocumentVersion.id, DocumentVersion.claimed_by, DocumentVersion.claimed_at
+                ).where(DocumentVersion.status == DocumentStatus.processing)
+            ).all()
+            limit = utcnow() - older_than
+            count = 0
+            for version_id, holder, claimed_at in claimed:
+                gone = claims.holder_is_gone(holder)
+                if not gone and (claimed_at is None or claimed_at >= limit):
+                    continue
+                result = session.execute(
+                    update(DocumentVersion)
+                    .where(
+                        DocumentVersion.id == version_id,
+                        DocumentVersion.status == DocumentStatus.processing,
+                        DocumentVersion.claimed_by.is_(None)
+                        if holder is None
+                        else DocumentVersion.claimed_by == holder,
+                    )
+                    .values(status=DocumentStatus.queued, claimed_at=None, claimed_by=None)
                 )
-                .values(status=DocumentStatus.queued, claimed_at=None)
-            )
-            count = int(result.rowcount)  # type: ignore[attr-defined]
+                count += int(result.rowcount)  # type: ignore[attr-defined]
         if count:
             log.warning("%d interrupted document versions queued again", count)
         return count
