@@ -24,6 +24,7 @@ from server.courses import api as courses_api
 from server.courses import pages as courses_pages
 from server.documents import api as documents_api
 from server.documents import pages as documents_pages
+from server.engine.supervisor import EngineSupervisor
 from server.errors import install_error_handlers
 from server.housekeeping import chores as housekeeping
 from server.housekeeping import tidy
@@ -63,9 +64,13 @@ ROUTERS = (
 
 
 def create_app(
-    settings: Settings | None = None, *, llm_http: httpx.AsyncClient | None = None
+    settings: Settings | None = None,
+    *,
+    llm_http: httpx.AsyncClient | None = None,
+    engine: EngineSupervisor | None = None,
 ) -> FastAPI:
-    """The app; ``llm_http`` lets tests put a fake transport under the engine client."""
+    """The app; ``llm_http`` lets tests put a fake transport under the engine client;
+    ``engine``, the embedded engine that ``guichet serve`` started, is stopped at shutdown."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -100,6 +105,8 @@ def create_app(
                 await to_thread.run_sync(state.notifier.stop)
             await state.llm.aclose()
             state.db.dispose()
+            if engine is not None:
+                await to_thread.run_sync(engine.stop)
 
     app = FastAPI(
         title="Guichet",
