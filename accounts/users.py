@@ -96,12 +96,19 @@ def change_password(*, user: User, current: str, new: str) -> None:
 
 
 def session_fingerprint(user: User) -> str:
-    """A short digest of the password hash, kept in the session cookie.
+    """A short digest of the password hash and the session version, kept in the cookie.
 
-    A session whose fingerprint no longer matches (the password changed) is signed
-    out: sessions live in signed cookies, so this is how they are ended elsewhere.
+    A session whose fingerprint no longer matches (the password changed, or the user
+    signed out) is refused: sessions live in signed cookies, so this is how they are ended
+    on the server, including a copy of the cookie saved before signing out.
     """
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+    material = f"{user.password_hash or ''}|{user.session_version or 0}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def end_all_sessions(*, user: User) -> None:
+    """Refuse every session cookie of ``user`` issued so far (signing out)."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def set_role(*, user: User, role: Role) -> None:

@@ -104,6 +104,8 @@ def sign_out(request: Request, session: DbSession, user: CurrentUser) -> Redirec
         audit.record_action(
             session=session, event=audit.Event.sign_out, by=by(request, user), subject_id=user.id
         )
+        # A copy of this cookie (or of another device's) must not work after signing out.
+        users.end_all_sessions(user=user)
     end_session(request)
     return RedirectResponse("/", status_code=303)
 
@@ -158,6 +160,7 @@ def account_password(
     current_password: str = Form("", max_length=200),
     new_password: str = Form("", max_length=200),
     confirm_password: str = Form("", max_length=200),
+    revoke_tokens: bool = Form(False),
 ) -> Response:
     me = signed_in(user)
     errors: dict[str, str] = {}
@@ -177,6 +180,8 @@ def account_password(
             errors[field] = tr(f"error.{error.code}")
     if errors:
         return _account(request, session, me, tr, status=422, errors=errors)
+    if revoke_tokens:
+        tokens.revoke_all_tokens_recorded(session=session, user=me, by=by(request, me))
     refresh_session(request, me)
     return redirect(request, "/account", "account.password_changed")
 
