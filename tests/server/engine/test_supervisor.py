@@ -152,9 +152,7 @@ def test_engine_killed_is_restarted_and_answers_again(served: Served) -> None:
     again = served.ask()
     assert again["status"] == "released", again
     assert again["answer"]
-    # The follow-up goes through the engine (it is asked to make the question stand alone).
-    followup = served.ask("et pour un passeport ?", conversation_id=again["conversation_id"])
-    assert followup["status"] in ("released", "declined"), followup
+    # The new engine itself answers (the app's answer above may be extractive).
     completion = httpx.post(
         f"{before['base_url']}/chat/completions",
         timeout=300,
