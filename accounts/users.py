@@ -19,8 +19,9 @@ from accounts import audit
 from accounts.contact import clean_address
 from accounts.errors import AccountError
 from accounts.models import Role, User
+from corpora.hygiene import full_match
 
-USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
+USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{1,79}")  # matched whole: full_match
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200
 _hasher = PasswordHasher()
@@ -39,7 +40,7 @@ def create_user(
     password: str | None = None,
     email: str | None = None,
 ) -> User:
-    if not USER_NAME.match(name):
+    if not full_match(USER_NAME, name):
         raise AccountError("invalid_user_name")
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise AccountError("user_exists")
