@@ -101,6 +101,12 @@ class Settings(BaseSettings):
         "grounded prose, such as the embedded SmolLM2-135M; generative otherwise).",
     )
     max_upload_mb: float = Field(default=20.0, description="Largest accepted upload, in MB.")
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses or networks (comma-separated, e.g. `127.0.0.1, 10.0.0.0/8`) "
+        "of the reverse proxies whose `X-Forwarded-For` tells the caller's address; none by "
+        "default, so the header is ignored.",
+    )
     max_document_chars: int = Field(
         default=5_000_000,
         ge=0,

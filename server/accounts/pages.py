@@ -30,7 +30,14 @@ from server.deps import CurrentUser, DbSession, State, Tr
 from server.i18n import Translator
 from server.schemas import RowId
 from server.security.install import security_of
-from server.security.sessions import end_session, refresh_session, source, start_session
+from server.security.sessions import (
+    end_session,
+    is_known_device,
+    refresh_session,
+    remember_device,
+    source,
+    start_session,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,7 +62,13 @@ def sign_in(
     next: str = Form("/account", max_length=500),
 ) -> Response:
     rule = security_of(request.app).login_rule
-    wait = service.sign_in_wait(db=state.db, rule=rule, source=source(request), name=name)
+    wait = service.sign_in_wait(
+        db=state.db,
+        rule=rule,
+        source=source(request),
+        name=name,
+        known_device=is_known_device(request, name),
+    )
     if wait is not None:
         response = render_page(
             request,
@@ -83,6 +96,8 @@ def sign_in(
     if user is None:
         if not errors:
             errors["form"] = tr("error.invalid_credentials")
+            session.commit()  # the audit line first: SQLite allows one writer at a time
+            service.count_failed_sign_in(db=state.db, rule=rule, name=name)
         return render_page(
             request,
             "login.html",
@@ -95,7 +110,9 @@ def sign_in(
     start_session(request, user)
     request.session["role"] = user.role.value  # for the navigation only, never for rights
     fallback = "/admin" if user.role == Role.admin else "/account"
-    return RedirectResponse(safe_next(next, fallback), status_code=303)
+    redirect_to = RedirectResponse(safe_next(next, fallback), status_code=303)
+    remember_device(request, redirect_to, user.name)
+    return redirect_to
 
 
 @router.post("/logout")
