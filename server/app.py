@@ -19,6 +19,7 @@ from server.accounts import pages as accounts_pages
 from server.admin import api as admin_api
 from server.admin import pages as admin_pages
 from server.answers import api as answers_api
+from server.answers import names
 from server.answers import pages as answers_pages
 from server.courses import api as courses_api
 from server.courses import pages as courses_pages
@@ -86,6 +87,8 @@ def create_app(
         warming = asyncio.create_task(
             to_thread.run_sync(state.answers.warm_up), name="guichet-warm-up"
         )
+        # The model that finds names in questions loads in seconds: not on the first asker.
+        naming = asyncio.create_task(to_thread.run_sync(names.warm_up), name="guichet-names")
         log.info(
             "Guichet ready: engine %s, model %s, e-mail %s",
             settings.effective_llm_base_url,
@@ -99,6 +102,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await chores
             await warming  # a thread cannot be cancelled; it is short
+            await naming
             await to_thread.run_sync(state.sync_worker.stop)
             await to_thread.run_sync(state.worker.stop)
             if state.notifier is not None:
