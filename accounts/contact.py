@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from accounts import audit
 from accounts.errors import AccountError
 from accounts.models import Frequency, User
+from corpora.hygiene import full_match
 
 MAX_ADDRESS = 254
 # Deliberately plain: one @, no spaces, a dot in the domain. Whether the mailbox exists
 # only the SMTP server can tell.
-_ADDRESS = re.compile(r"^[^@\s<>\"',;]{1,64}@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}$")
+_ADDRESS = re.compile(r"[^@\s<>\"',;]{1,64}@[^@\s<>\"',;]+\.[^@\s<>\"',;.]{2,}")
 LANGUAGES = ("fr", "en")
 
 
@@ -29,7 +30,7 @@ def clean_address(address: str | None) -> str | None:
     value = (address or "").strip()
     if not value:
         return None
-    if len(value) > MAX_ADDRESS or not _ADDRESS.match(value):
+    if len(value) > MAX_ADDRESS or not full_match(_ADDRESS, value):
         raise AccountError("invalid_email")
     return value
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Enum, ForeignKey, String, true
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Integer, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from database import Base, UTCDateTime, utcnow
@@ -53,6 +53,8 @@ class User(Base):
     role: Mapped[Role] = mapped_column(_role_enum())
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Raised by signing out: every session cookie issued before is refused from then on.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Where Guichet e-mails this person (notifications), and how: ``notify`` is how often
     # they hear of new items to review (None: the instance's GUICHET_NOTIFY_DEFAULT),

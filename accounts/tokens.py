@@ -141,3 +141,12 @@ def revoke_token_recorded(
         token_id=row.id,
     )
     return row
+
+
+def revoke_all_tokens_recorded(*, session: Session, user: User, by: audit.Actor) -> int:
+    """Revoke every live token of ``user`` at once (with a password change); each logged.
+    Returns how many were revoked."""
+    live = [row for row in tokens_of(session=session, user=user) if row.revoked_at is None]
+    for row in live:
+        revoke_token_recorded(session=session, user=user, token_id=row.id, by=by)
+    return len(live)

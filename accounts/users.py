@@ -19,8 +19,9 @@ from accounts import audit
 from accounts.contact import clean_address
 from accounts.errors import AccountError
 from accounts.models import Role, User
+from corpora.hygiene import full_match
 
-USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,79}$")
+USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{1,79}")  # matched whole: full_match
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200
 _hasher = PasswordHasher()
@@ -39,7 +40,7 @@ def create_user(
     password: str | None = None,
     email: str | None = None,
 ) -> User:
-    if not USER_NAME.match(name):
+    if not full_match(USER_NAME, name):
         raise AccountError("invalid_user_name")
     if session.scalar(select(User).where(User.name == name)) is not None:
         raise AccountError("user_exists")
@@ -96,12 +97,19 @@ def change_password(*, user: User, current: str, new: str) -> None:
 
 
 def session_fingerprint(user: User) -> str:
-    """A short digest of the password hash, kept in the session cookie.
+    """A short digest of the password hash and the session version, kept in the cookie.
 
-    A session whose fingerprint no longer matches (the password changed) is signed
-    out: sessions live in signed cookies, so this is how they are ended elsewhere.
+    A session whose fingerprint no longer matches (the password changed, or the user
+    signed out) is refused: sessions live in signed cookies, so this is how they are ended
+    on the server, including a copy of the cookie saved before signing out.
     """
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+    material = f"{user.password_hash or ''}|{user.session_version or 0}"
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
+
+
+def end_all_sessions(*, user: User) -> None:
+    """Refuse every session cookie of ``user`` issued so far (signing out)."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def set_role(*, user: User, role: Role) -> None:

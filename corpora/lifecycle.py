@@ -29,12 +29,14 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from corpora import claims
 from corpora.models import Corpus, Document, DocumentStatus, DocumentVersion
 from corpora.uploads import Accepted, accept_upload
 from database import transaction, utcnow
 from retrieval.chunking import chunk_document
 from retrieval.parsing import ParseError, parse_document
-from retrieval.types import Chunk
+from retrieval.parsing.isolated import ParseLimits, parse_isolated
+from retrieval.types import Chunk, ParsedDocument
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,8 @@ class DocumentLifecycle:
         index: Index,
         uploads_dir: Path,
         max_bytes: int,
+        limits: ParseLimits | None = None,
+        max_chunks: int = 0,
         on_version_live: Sequence[Hook] = (),
         on_document_gone: Sequence[Hook] = (),
     ) -> None:
@@ -88,6 +92,9 @@ class DocumentLifecycle:
         self._index = index
         self.uploads_dir = uploads_dir
         self.max_bytes = max_bytes
+        # With a time or memory bound, documents are read in a child process.
+        self.limits = limits or ParseLimits(max_bytes=max_bytes)
+        self.max_chunks = max_chunks
         self._on_version_live = tuple(on_version_live)
         self._on_document_gone = tuple(on_document_gone)
 
@@ -134,7 +141,11 @@ class DocumentLifecycle:
                         DocumentVersion.id == version_id,
                         DocumentVersion.status == DocumentStatus.queued,
                     )
-                    .values(status=DocumentStatus.processing, claimed_at=utcnow())
+                    .values(
+                        status=DocumentStatus.processing,
+                        claimed_at=utcnow(),
+                        claimed_by=claims.this_process(),
+                    )
                 )
                 if claimed.rowcount == 1:  # type: ignore[attr-defined]
                     return version_id
@@ -150,17 +161,33 @@ class DocumentLifecycle:
         return done
 
     def requeue_stale(self, *, older_than: timedelta) -> int:
-        """Queue again the versions a dead worker left half-done."""
+        """Queue again the versions a dead worker left half-done: at once when their holder
+        ran on this machine and is gone (a killed ``guichet ingest`` or app), else once the
+        claim is older than ``older_than`` (a holder on another machine)."""
         with transaction(self._sessions) as session:
-            result = session.execute(
-                update(DocumentVersion)
-                .where(
-                    DocumentVersion.status == DocumentStatus.processing,
-                    DocumentVersion.claimed_at < utcnow() - older_than,
+            claimed = session.execute(
+                select(
+                    DocumentVersion.id, DocumentVersion.claimed_by, DocumentVersion.claimed_at
+                ).where(DocumentVersion.status == DocumentStatus.processing)
+            ).all()
+            limit = utcnow() - older_than
+            count = 0
+            for version_id, holder, claimed_at in claimed:
+                gone = claims.holder_is_gone(holder)
+                if not gone and (claimed_at is None or claimed_at >= limit):
+                    continue
+                result = session.execute(
+                    update(DocumentVersion)
+                    .where(
+                        DocumentVersion.id == version_id,
+                        DocumentVersion.status == DocumentStatus.processing,
+                        DocumentVersion.claimed_by.is_(None)
+                        if holder is None
+                        else DocumentVersion.claimed_by == holder,
+                    )
+                    .values(status=DocumentStatus.queued, claimed_at=None, claimed_by=None)
                 )
-                .values(status=DocumentStatus.queued, claimed_at=None)
-            )
-            count = int(result.rowcount)  # type: ignore[attr-defined]
+                count += int(result.rowcount)  # type: ignore[attr-defined]
         if count:
             log.warning("%d interrupted document versions queued again", count)
         return count
@@ -176,10 +203,12 @@ class DocumentLifecycle:
         report = self._recorder(version_id, progress)
         try:
             report("parsing", 0, 1)
-            parsed = parse_document(path.read_bytes(), filename=filename, max_bytes=self.max_bytes)
+            parsed = self._parse(path.read_bytes(), filename)
             chunks = chunk_document(parsed, document_id=str(document.id), version=number)
             if not chunks:
                 raise ParseError("empty", filename, "no text")
+            if self.max_chunks and len(chunks) > self.max_chunks:
+                raise ParseError("too_many_chunks", filename, f"{len(chunks)} passages")
             report("indexing", 0, len(chunks))
             self._index.replace_document(
                 corpus=corpus_name,
@@ -194,6 +223,14 @@ class DocumentLifecycle:
             log.exception("indexing document %s version %s failed", document.id, number)
             return self._failed(version_id, error_code="internal", error=type(error).__name__)
         return self._live(version_id, title=parsed.title, chunk_count=len(chunks))
+
+    def _parse(self, data: bytes, filename: str) -> ParsedDocument:
+        limits = self.limits
+        if limits.timeout_s or limits.memory_mb:
+            return parse_isolated(data, filename=filename, limits=limits)
+        return parse_document(
+            data, filename=filename, max_bytes=limits.max_bytes, max_chars=limits.max_chars
+        )
 
     def _recorder(self, version_id: int, progress: Progress | None) -> Progress:
         """Report progress to the caller and, now and then, to the database (for pages)."""

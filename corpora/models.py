@@ -133,6 +133,8 @@ class DocumentVersion(Base):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # The process indexing it (corpora/claims.py): a dead holder's work is taken up at once.
+    claimed_by: Mapped[str | None] = mapped_column(String(80), default=None)
     indexed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     document: Mapped[Document] = relationship(back_populates="versions")

@@ -7,9 +7,10 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from corpora.hygiene import clean_line, full_match
 from corpora.models import Corpus, CorpusKind, CorpusMember, Document, ReviewPolicy
 
-CORPUS_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+CORPUS_NAME = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")  # matched whole: full_match
 
 
 class CorpusError(Exception):
@@ -30,8 +31,9 @@ def create_corpus(
     review_policy: ReviewPolicy,
     language: str = "fr",
 ) -> Corpus:
-    if not CORPUS_NAME.match(name):
-        raise CorpusError("invalid_corpus_name", name=name)
+    if not full_match(CORPUS_NAME, name):
+        raise CorpusError("invalid_corpus_name", name=clean_line(name))
+    title = clean_line(title)
     if get_corpus(session=session, name=name) is not None:
         raise CorpusError("corpus_exists", name=name)
     corpus = Corpus(

@@ -10,13 +10,13 @@ import hashlib
 import logging
 import os
 import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from corpora.hygiene import clean_line
 from corpora.models import Corpus, Document, DocumentStatus, DocumentVersion
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class Accepted:
 
 def safe_filename(name: str) -> str:
     """The last path component, normalised, without control or path characters."""
-    name = unicodedata.normalize("NFC", name.replace("\\", "/").rsplit("/", 1)[-1])
+    name = clean_line(name.replace("\\", "/").rsplit("/", 1)[-1])
     name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "", name).strip(" .")
     if len(name) > 200:
         stem, dot, ext = name.rpartition(".")

@@ -19,11 +19,13 @@ from server.accounts import pages as accounts_pages
 from server.admin import api as admin_api
 from server.admin import pages as admin_pages
 from server.answers import api as answers_api
+from server.answers import names
 from server.answers import pages as answers_pages
 from server.courses import api as courses_api
 from server.courses import pages as courses_pages
 from server.documents import api as documents_api
 from server.documents import pages as documents_pages
+from server.engine.supervisor import EngineSupervisor
 from server.errors import install_error_handlers
 from server.housekeeping import chores as housekeeping
 from server.housekeeping import tidy
@@ -63,9 +65,13 @@ ROUTERS = (
 
 
 def create_app(
-    settings: Settings | None = None, *, llm_http: httpx.AsyncClient | None = None
+    settings: Settings | None = None,
+    *,
+    llm_http: httpx.AsyncClient | None = None,
+    engine: EngineSupervisor | None = None,
 ) -> FastAPI:
-    """The app; ``llm_http`` lets tests put a fake transport under the engine client."""
+    """The app; ``llm_http`` lets tests put a fake transport under the engine client;
+    ``engine``, the embedded engine that ``guichet serve`` started, is stopped at shutdown."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -81,6 +87,8 @@ def create_app(
         warming = asyncio.create_task(
             to_thread.run_sync(state.answers.warm_up), name="guichet-warm-up"
         )
+        # The model that finds names in questions loads in seconds: not on the first asker.
+        naming = asyncio.create_task(to_thread.run_sync(names.warm_up), name="guichet-names")
         log.info(
             "Guichet ready: engine %s, model %s, e-mail %s",
             settings.effective_llm_base_url,
@@ -94,12 +102,15 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await chores
             await warming  # a thread cannot be cancelled; it is short
+            await naming
             await to_thread.run_sync(state.sync_worker.stop)
             await to_thread.run_sync(state.worker.stop)
             if state.notifier is not None:
                 await to_thread.run_sync(state.notifier.stop)
             await state.llm.aclose()
             state.db.dispose()
+            if engine is not None:
+                await to_thread.run_sync(engine.stop)
 
     app = FastAPI(
         title="Guichet",

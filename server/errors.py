@@ -139,6 +139,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "blank_question" for e in error.errors()):
+            return JSONResponse(error_body(request, "blank_question"), 422)
         fields = ", ".join(
             ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
             for e in error.errors()

@@ -29,10 +29,20 @@ class HealthOut(BaseModel):
     status: Literal["ok"]
 
 
+class EngineOut(BaseModel):
+    """The embedded engine as its supervisor sees it (absent for an external engine)."""
+
+    state: Literal["running", "restarting", "stopped"]
+    restarts: int
+    last_exit_code: int | None = None
+    next_attempt_in_s: float | None = None
+
+
 class ReadyOut(BaseModel):
     status: Literal["ready", "unavailable"]
     checks: dict[str, bool]
     down: list[str]
+    engine: EngineOut | None = None
 
 
 _REFUSALS = {

@@ -102,6 +102,35 @@ class Settings(BaseSettings):
         "grounded prose, such as the embedded SmolLM2-135M; generative otherwise).",
     )
     max_upload_mb: float = Field(default=20.0, description="Largest accepted upload, in MB.")
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses or networks (comma-separated, e.g. `127.0.0.1, 10.0.0.0/8`) "
+        "of the reverse proxies whose `X-Forwarded-For` tells the caller's address; none by "
+        "default, so the header is ignored.",
+    )
+    max_document_chars: int = Field(
+        default=5_000_000,
+        ge=0,
+        description="Characters of text one document may hold once read (0: no bound); "
+        "a document past it is refused with a clear error.",
+    )
+    max_document_chunks: int = Field(
+        default=10_000,
+        ge=0,
+        description="Passages one document may be cut into (0: no bound).",
+    )
+    parse_timeout_s: float = Field(
+        default=600.0,
+        ge=0,
+        description="Seconds reading one document may take (OCR included), in a child "
+        "process that is stopped past it (0: no bound).",
+    )
+    parse_memory_mb: int = Field(
+        default=2048,
+        ge=0,
+        description="Address space of the child process that reads a document, in MB "
+        "(0: no bound).",
+    )
     sync_every: str = Field(
         default="24h",
         pattern=r"^\s*\d+\s*(s|sec|min|m|h|d|j|w)?\s*$",

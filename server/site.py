@@ -3,14 +3,17 @@ accessibility statement."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from anyio import to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import text
 
 from server.deps import State, Tr
+from server.engine.supervisor import read_status
 from server.i18n import LANGUAGES
-from server.schemas import HealthOut, ReadyOut
+from server.schemas import EngineOut, HealthOut, ReadyOut
 from server.templating import render
 
 router = APIRouter()
@@ -45,7 +48,15 @@ async def readyz(state: State) -> JSONResponse:
         "database": await to_thread.run_sync(database),
     }
     down = [name for name, ok in checks.items() if not ok]
-    body = ReadyOut(status="unavailable" if down else "ready", checks=checks, down=down)
+    supervised = read_status(
+        state.settings.data_dir, base_url=state.settings.effective_llm_base_url
+    )
+    body = ReadyOut(
+        status="unavailable" if down else "ready",
+        checks=checks,
+        down=down,
+        engine=EngineOut.model_validate(asdict(supervised)) if supervised else None,
+    )
     return JSONResponse(body.model_dump(), status_code=503 if down else 200)
 
 

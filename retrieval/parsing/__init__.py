@@ -73,8 +73,11 @@ def detect_format(data: bytes, *, filename: str) -> str:
     return "text"
 
 
-def parse_document(data: bytes, *, filename: str, max_bytes: int) -> ParsedDocument:
-    """Parse an uploaded file into its title and sections (see module docstring)."""
+def parse_document(
+    data: bytes, *, filename: str, max_bytes: int, max_chars: int = 0
+) -> ParsedDocument:
+    """Parse an uploaded file into its title and sections (see module docstring);
+    ParseError("too_much_text") past ``max_chars`` characters of text (0: no bound)."""
     if len(data) > max_bytes:
         raise ParseError("too_large", filename, f"{len(data)} bytes > {max_bytes}")
     if not data.strip():
@@ -98,5 +101,8 @@ def parse_document(data: bytes, *, filename: str, max_bytes: int) -> ParsedDocum
     sections = [s for s in doc.sections if s.text.strip()]
     if not sections:
         raise ParseError("empty", filename, f"no text found in {fmt} document")
+    characters = sum(len(s.text) for s in sections)
+    if max_chars and characters > max_chars:
+        raise ParseError("too_much_text", filename, f"{characters} characters > {max_chars}")
     logger.debug("parsed format=%s sections=%d", fmt, len(sections))
     return ParsedDocument(title=doc.title, sections=sections, format=fmt)

@@ -7,7 +7,8 @@ class ParseError(Exception):
     """A file could not be turned into text.
 
     ``code`` is one of: ``unsupported_format``, ``corrupt``, ``empty``, ``too_large``,
-    ``no_text_layer``, ``archive_too_large``, ``encrypted``. ``detail`` is for logs and
+    ``no_text_layer``, ``archive_too_large``, ``encrypted``, ``too_much_text``,
+    ``too_many_chunks``, ``timeout``, ``parser_crashed``. ``detail`` is for logs and
     developers; the server maps ``code`` to a translated message.
     """
 

@@ -17,6 +17,9 @@ ODT_MIMETYPE = "application/vnd.oasis.opendocument.text"
 MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 100
 MAX_MEMBERS = 10_000
+# The XML parsers build a tree of a whole part in memory (about 15 times its size, and
+# minutes of CPU for tens of MB): each XML part is bounded on its own, whatever the ratio.
+MAX_XML_BYTES = 16 * 1024 * 1024
 
 _HEADING_STYLE = re.compile(r"^(?:heading|titre|überschrift|título)\s*(\d)$", re.IGNORECASE)
 _TITLE_STYLE = re.compile(r"^(?:title|titre)$", re.IGNORECASE)
@@ -45,6 +48,11 @@ def check_archive(archive: zipfile.ZipFile, *, compressed_size: int, filename: s
         )
     if any(info.flag_bits & 0x1 for info in infos):
         raise ParseError("encrypted", filename, "encrypted zip members")
+    for info in infos:
+        if info.filename.endswith(".xml") and info.file_size > MAX_XML_BYTES:
+            raise ParseError(
+                "archive_too_large", filename, f"{info.filename} holds {info.file_size} bytes"
+            )
 
 
 def sniff_zip(data: bytes, *, filename: str) -> str:

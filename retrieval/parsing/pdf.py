@@ -18,6 +18,9 @@ logger = logging.getLogger(__name__)
 # Below this many characters of text per page on average, a PDF is taken as scanned.
 _MIN_CHARS_PER_PAGE = 20
 _OCR_TIMEOUT_S = 120
+# Raw pixels handed to Tesseract for one image: an A4 page scanned in colour at 300 dpi is
+# about 26 MB; anything larger is not a page scan.
+MAX_IMAGE_BYTES = 64 * 1024 * 1024
 
 
 def parse_pdf(data: bytes, *, filename: str, fallback_title: str) -> ParsedDocument:
@@ -136,18 +139,41 @@ def _page_images(page: Any) -> list[bytes]:
             images.append(raw)
             continue
         try:
-            pixels = obj.get_data() if filters != ["/FlateDecode"] else zlib.decompress(raw)
-        except Exception:
+            width, height = int(obj["/Width"]), int(obj["/Height"])
+        except (KeyError, TypeError, ValueError):
             continue
-        width, height = int(obj["/Width"]), int(obj["/Height"])
         colors = {"/DeviceGray": 1, "/DeviceRGB": 3}.get(str(obj.get("/ColorSpace")))
         if colors is None or int(obj.get("/BitsPerComponent", 8)) != 8:
             continue
-        if len(pixels) < width * height * colors:
+        expected = width * height * colors
+        if not 0 < expected <= MAX_IMAGE_BYTES:
+            logger.warning("pdf image of %dx%d skipped: too large to OCR", width, height)
             continue
+        try:
+            pixels = (
+                _inflate(raw, expected) if filters == ["/FlateDecode"] else _decoded(obj, expected)
+            )
+        except Exception:
+            continue
+        if pixels is None or len(pixels) < expected:
+            continue
+        pixels = pixels[:expected]
         magic = b"P5" if colors == 1 else b"P6"
         images.append(magic + f"\n{width} {height}\n255\n".encode() + pixels)
     return images
+
+
+def _inflate(raw: bytes, expected: int) -> bytes:
+    """Deflate-decoded pixels, never more than the image needs: a few kilobytes of zeros
+    compressed at 1:1000 must not become gigabytes in memory."""
+    return zlib.decompressobj().decompress(raw, max_length=expected)
+
+
+def _decoded(obj: Any, expected: int) -> bytes | None:
+    """Pixels through pypdf's other filters, whose own output is capped by pypdf; a result
+    larger than the image declares is refused."""
+    pixels = obj.get_data()
+    return pixels if len(pixels) <= 2 * expected else None
 
 
 def _ocr_image(tesseract: str, image: bytes) -> str:

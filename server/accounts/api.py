@@ -56,7 +56,8 @@ def me(session: DbSession, user: SignedInUser) -> MeOut:
 def password(
     body: PasswordIn, request: Request, session: DbSession, user: SignedInUser
 ) -> Response:
-    """Change one's password (the current one is required); other sessions are signed out."""
+    """Change one's password (the current one is required); other sessions are signed out,
+    and with ``revoke_tokens`` every API token of the account is revoked too."""
     users.change_password_recorded(
         session=session,
         user=user,
@@ -64,6 +65,8 @@ def password(
         new=body.new_password,
         by=actor(request, user),
     )
+    if body.revoke_tokens:
+        tokens.revoke_all_tokens_recorded(session=session, user=user, by=actor(request, user))
     if request.session.get("user_id") == user.id:
         refresh_session(request, user)
     return Response(status_code=204)

@@ -30,7 +30,14 @@ from server.deps import CurrentUser, DbSession, State, Tr
 from server.i18n import Translator
 from server.schemas import RowId
 from server.security.install import security_of
-from server.security.sessions import end_session, refresh_session, source, start_session
+from server.security.sessions import (
+    end_session,
+    is_known_device,
+    refresh_session,
+    remember_device,
+    source,
+    start_session,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,7 +62,13 @@ def sign_in(
     next: str = Form("/account", max_length=500),
 ) -> Response:
     rule = security_of(request.app).login_rule
-    wait = service.sign_in_wait(db=state.db, rule=rule, source=source(request), name=name)
+    wait = service.sign_in_wait(
+        db=state.db,
+        rule=rule,
+        source=source(request),
+        name=name,
+        known_device=is_known_device(request, name),
+    )
     if wait is not None:
         response = render_page(
             request,
@@ -83,6 +96,8 @@ def sign_in(
     if user is None:
         if not errors:
             errors["form"] = tr("error.invalid_credentials")
+            session.commit()  # the audit line first: SQLite allows one writer at a time
+            service.count_failed_sign_in(db=state.db, rule=rule, name=name)
         return render_page(
             request,
             "login.html",
@@ -95,7 +110,9 @@ def sign_in(
     start_session(request, user)
     request.session["role"] = user.role.value  # for the navigation only, never for rights
     fallback = "/admin" if user.role == Role.admin else "/account"
-    return RedirectResponse(safe_next(next, fallback), status_code=303)
+    redirect_to = RedirectResponse(safe_next(next, fallback), status_code=303)
+    remember_device(request, redirect_to, user.name)
+    return redirect_to
 
 
 @router.post("/logout")
@@ -104,6 +121,8 @@ def sign_out(request: Request, session: DbSession, user: CurrentUser) -> Redirec
         audit.record_action(
             session=session, event=audit.Event.sign_out, by=by(request, user), subject_id=user.id
         )
+        # A copy of this cookie (or of another device's) must not work after signing out.
+        users.end_all_sessions(user=user)
     end_session(request)
     return RedirectResponse("/", status_code=303)
 
@@ -158,6 +177,7 @@ def account_password(
     current_password: str = Form("", max_length=200),
     new_password: str = Form("", max_length=200),
     confirm_password: str = Form("", max_length=200),
+    revoke_tokens: bool = Form(False),
 ) -> Response:
     me = signed_in(user)
     errors: dict[str, str] = {}
@@ -177,6 +197,8 @@ def account_password(
             errors[field] = tr(f"error.{error.code}")
     if errors:
         return _account(request, session, me, tr, status=422, errors=errors)
+    if revoke_tokens:
+        tokens.revoke_all_tokens_recorded(session=session, user=me, by=by(request, me))
     refresh_session(request, me)
     return redirect(request, "/account", "account.password_changed")
 

@@ -29,6 +29,9 @@ class MeOut(BaseModel):
 class PasswordIn(BaseModel):
     current_password: str = Field(min_length=1, max_length=200)
     new_password: str = Field(min_length=10, max_length=200)
+    revoke_tokens: bool = Field(
+        default=False, description="Also revoke every API token of the account."
+    )
 
 
 class TokenIn(BaseModel):

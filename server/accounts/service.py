@@ -20,7 +20,7 @@ from accounts.permissions import Action, can
 from accounts.users import get_user, verify_password
 from corpora.models import Corpus
 from corpora.repository import CorpusError, get_corpus
-from server.security.ratelimit import Rule, hit
+from server.security.ratelimit import Rule, hit, peek
 
 
 def corpus_named(session: Session, name: str) -> Corpus:
@@ -57,12 +57,35 @@ def token_out(row: ApiToken) -> dict[str, Any]:
     }
 
 
-def sign_in_wait(*, db: Engine, rule: Rule, source: str, name: str) -> int | None:
-    """Seconds to wait before trying again, counting this attempt against the caller's
-    address and against the account name (whoever types it); None when it may go on."""
-    name_key = "name:" + hashlib.sha256(name.strip().lower().encode()).hexdigest()
-    waits = [hit(db, rule, "address:" + source), hit(db, rule, name_key)]
+def _account_rules(rule: Rule) -> tuple[Rule, ...]:
+    """Failed sign-ins an account takes before its name is slowed down: ``rule.limit`` a
+    minute, then four times that a quarter of an hour (the back-off)."""
+    return (Rule("login-fail", rule.limit, 60), Rule("login-fail-long", rule.limit * 4, 900))
+
+
+def _account_key(name: str) -> str:
+    return "name:" + hashlib.sha256(name.strip().lower().encode()).hexdigest()
+
+
+def sign_in_wait(
+    *, db: Engine, rule: Rule, source: str, name: str, known_device: bool
+) -> int | None:
+    """Seconds to wait before trying again; None when the attempt may go on.
+
+    Every attempt counts against the caller's address. Only failures count against the
+    account, and a browser where the account signed in before (``known_device``) is not
+    slowed by them: whoever hammers a name from many addresses slows down strangers'
+    attempts on it, never its owner's usual browser.
+    """
+    waits = [hit(db, rule, "address:" + source)]
+    if not known_device:
+        waits += [peek(db, r, _account_key(name)) for r in _account_rules(rule)]
     return max((w for w in waits if w is not None), default=None)
+
+
+def count_failed_sign_in(*, db: Engine, rule: Rule, name: str) -> None:
+    for account_rule in _account_rules(rule):
+        hit(db, account_rule, _account_key(name))
 
 
 def sign_in(*, session: Session, name: str, password: str, source: str) -> User | None:

@@ -148,7 +148,10 @@ def feedback(
 
 
 @router.post(
-    "/answers/{answer_id}/human", response_model=AnswerOut, tags=["answers"], responses=ERRORS
+    "/answers/{answer_id}/human",
+    response_model=AnswerOut,
+    tags=["answers"],
+    responses={**ERRORS, **error_responses({400: "The reply address is not valid"})},
 )
 def ask_a_human(
     answer_id: str,

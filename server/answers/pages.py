@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from accounts.errors import AccountError, NotAllowed
 from accounts.models import User
+from corpora.hygiene import clean_text
 from corpora.models import Corpus, CorpusKind
 from corpora.repository import CorpusError
 from review import answers as answer_repo
@@ -78,8 +79,10 @@ def _chat_input(
     except (CorpusError, NotAllowed):
         message = tr("error.unknown_corpus", corpus=corpus)
         return error_page(request, tr, status=404, message=message)
-    question = question.strip()
-    if not question or len(question) > 2000:
+    question = clean_text(question).strip()
+    if not question:
+        return error_page(request, tr, status=422, message=tr("error.blank_question"))
+    if len(question) > 2000:
         return error_page(request, tr, status=422, message=tr("error.question_length"))
     session.close()  # the pipeline opens its own sessions; this one is not held meanwhile
     return question

@@ -5,7 +5,8 @@ numéro de sécurité sociale with its key, an IBAN, a SIRET, a SIREN introduced
 numéro fiscal. So the ordinary numbers of a question (a file number, an amount, a date)
 stay as typed; ``scripts/measure_masking.py`` counts what is masked on the demo corpora
 and the shared evaluation sets. Addresses and phone numbers carry no check: their shape
-is enough. A NIR written in its groups (« 1 85 05 78 006 084 91 ») is masked even with a
+is enough. People's names need a model: spaCy's French pipeline (server/answers/names.py).
+A NIR written in its groups (« 1 85 05 78 006 084 91 ») is masked even with a
 wrong or missing key, a typo in a real number being personal data all the same.
 """
 
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 
 from stdnum import iban
 from stdnum.fr import nif, nir, siren, siret
+
+from server.answers.names import ADDRESS_PLACEHOLDER, NAME_PLACEHOLDER, mask_names_and_addresses
 
 _SEP = r"[ .\-]?"
 _NIR_GROUPS = (
@@ -92,7 +95,11 @@ _KINDS = (
         "[téléphone masqué]",
     ),
 )
-PLACEHOLDERS = {kind.name: kind.placeholder.strip() for kind in _KINDS}
+PLACEHOLDERS = {
+    **{kind.name: kind.placeholder.strip() for kind in _KINDS},
+    "name": NAME_PLACEHOLDER,
+    "address": ADDRESS_PLACEHOLDER,
+}
 
 
 @dataclass(frozen=True)
@@ -105,8 +112,9 @@ class Masked:
         return bool(self.kinds)
 
 
-def mask_personal_data(text: str) -> Masked:
-    """Replace French personal identifiers by placeholders; say which kinds were found."""
+def mask_personal_data(text: str, *, names: bool = True) -> Masked:
+    """Replace French personal identifiers by placeholders; say which kinds were found.
+    With ``names``, people's names and postal addresses too (server/answers/names.py)."""
     kinds: list[str] = []
     for kind in _KINDS:
         count = 0
@@ -121,4 +129,7 @@ def mask_personal_data(text: str) -> Masked:
         text = kind.pattern.sub(replace, text)
         if count:
             kinds.append(kind.name)
+    if names and text.strip():
+        text, found = mask_names_and_addresses(text)
+        kinds.extend(found)
     return Masked(text, tuple(kinds))

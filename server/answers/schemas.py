@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
+
+from corpora.hygiene import clean_text
+
+
+def clean_question(value: str) -> str:
+    """The question without control or invisible characters; a blank one is refused
+    (the error type ``blank_question`` gets its own message, see server/errors.py)."""
+    cleaned = clean_text(value).strip()
+    if not cleaned:
+        raise PydanticCustomError("blank_question", "The question is blank.")
+    return cleaned
 
 
 class CorpusOut(BaseModel):
@@ -21,10 +33,20 @@ class CorporaOut(BaseModel):
 
 class AskIn(BaseModel):
     corpus: str = Field(min_length=1, max_length=64, description="Corpus name.")
-    question: str = Field(min_length=1, max_length=2000, description="The question asked.")
+    question: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="The question asked; control and invisible characters are removed, and "
+        "one left blank is refused (422, `blank_question`).",
+    )
     conversation_id: str | None = Field(
         default=None, max_length=64, description="Continue this conversation."
     )
+
+    @field_validator("question")
+    @classmethod
+    def _clean_question(cls, value: str) -> str:
+        return clean_question(value)
 
 
 class CitationOut(BaseModel):

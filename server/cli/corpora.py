@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +17,7 @@ from rich.progress import (
 )
 
 from accounts.courses import create_corpus_recorded
-from corpora.models import CorpusKind, DocumentStatus, ReviewPolicy
+from corpora.models import CorpusKind, Document, DocumentStatus, ReviewPolicy
 from corpora.repository import CorpusError, create_corpus, get_corpus
 from corpora.uploads import UploadError
 from database import transaction
@@ -36,7 +37,12 @@ from server.cli.users import SHELL
 from server.documents.lifecycle import document_lifecycle
 from server.settings import Settings
 
+# A claim held this long by a process on another machine is taken as abandoned.
+STALE_CLAIM = timedelta(minutes=10)
+
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from retrieval.index import SearchIndex
 
 
@@ -66,10 +72,18 @@ def corpus_create(
 
 def ingest_files(settings: Settings, corpus: str, paths: list[Path], index: SearchIndex) -> int:
     """Upload then index files in the foreground, through the instance's document lifecycle
-    (so verified answers citing a replaced version are withdrawn); returns the failures."""
+    (so verified answers citing a replaced version are withdrawn); returns the failures.
+
+    Versions that a killed run (or app) left half-indexed are queued again first and
+    indexed here; a file counts as done only when its document serves search.
+    """
     failures = 0
+    accepted_ids: dict[Path, int] = {}
     with database(settings) as sessions:
         documents = document_lifecycle(sessions=sessions, index=index, settings=settings)
+        recovered = documents.requeue_stale(older_than=STALE_CLAIM)
+        if recovered:
+            console.print(tr("cli.ingest_recovered", count=recovered))
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
@@ -97,21 +111,36 @@ def ingest_files(settings: Settings, corpus: str, paths: list[Path], index: Sear
                         console.print("[red]✗[/] " + message)
                         progress.advance(overall)
                         continue
-                if not accepted.unchanged:
+                accepted_ids[path] = accepted.document_id
+                if not accepted.unchanged or accepted.status != DocumentStatus.indexed:
                     step = progress.add_task(f"  {path.name}", total=None)
 
                     def show(phase: str, done: int, total: int, step: TaskID = step) -> None:
                         progress.update(step, completed=done, total=total or None)
 
-                    for version in documents.index_pending(show):
-                        if version.status == DocumentStatus.failed:
-                            failures += 1
-                            console.print(
-                                "[red]✗[/] "
-                                + tr(f"upload.{version.error_code}", filename=path.name, limit="")
-                            )
+                    documents.index_pending(show)
                     progress.remove_task(step)
                 progress.advance(overall)
+            documents.index_pending()
+        failures += _report_outcomes(sessions, accepted_ids)
+    return failures
+
+
+def _report_outcomes(sessions: sessionmaker[Session], accepted: dict[Path, int]) -> int:
+    """Print why each accepted file does not serve search; return how many."""
+    failures = 0
+    with sessions() as session:
+        for path, document_id in accepted.items():
+            document = session.get_one(Document, document_id)
+            if document.status == DocumentStatus.indexed:
+                continue
+            failures += 1
+            if document.status == DocumentStatus.failed:
+                code = document.error_code or "internal"
+                message = tr(f"upload.{code}", filename=path.name, limit="")
+            else:
+                message = tr("cli.ingest_still_pending", filename=path.name)
+            console.print("[red]✗[/] " + message)
     return failures
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import os
+import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -16,6 +19,7 @@ from server.engine.errors import EngineError
 from server.engine.models import PACKAGED_MODELS, packaged_model
 from server.engine.prepare import packaged_gguf_path, prepare_model, prepare_packaged
 from server.engine.process import EmbeddedEngine
+from server.engine.supervisor import EngineSupervisor
 from server.settings import Settings
 
 
@@ -73,24 +77,36 @@ def start_engine(settings: Settings) -> EmbeddedEngine:
     return engine
 
 
-def watch(engine: EmbeddedEngine) -> None:
-    """Report a crashed engine loudly instead of letting answers fail silently."""
+def supervise(engine: EmbeddedEngine, settings: Settings) -> EngineSupervisor:
+    """Restart the engine with back-off when it crashes, and say so in /readyz."""
+    supervisor = EngineSupervisor(
+        engine, data_dir=settings.data_dir, start_timeout_s=settings.engine_start_timeout_s
+    )
+    supervisor.start()
+    return supervisor
 
-    def run() -> None:
-        stop = threading.Event()
-        while not stop.wait(5):
-            code = engine.poll()
-            if code is not None:
-                logging.getLogger("guichet.engine").error(
-                    "the embedded engine exited with code %s; answers are queued for agents "
-                    "until it is back. Last lines of its log:\n%s",
-                    code,
-                    engine.log_tail(),
-                )
-                console.print(tr("cli.engine_crashed", detail=f"code {code}"))
-                return
 
-    threading.Thread(target=run, name="engine-watch", daemon=True).start()
+@contextlib.contextmanager
+def exit_on_termination() -> Iterator[None]:
+    """Make SIGTERM and SIGHUP unwind the stack like Ctrl-C does.
+
+    uvicorn catches them, shuts the app down, then raises the signal again once its own
+    handlers are gone: with the default action the process would die there and no
+    ``finally`` (stopping the engine) would run. Raising SystemExit instead lets it run.
+    """
+
+    def leave(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, leave) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @engine_app.command("prepare")
@@ -113,16 +129,15 @@ def engine_prepare(
 def engine_serve() -> None:
     """Démarre seulement le moteur vLLM embarqué, au premier plan."""
     settings = load_settings()
-    engine = start_engine(settings)
-    out.print(engine.base_url)
+    supervisor = supervise(start_engine(settings), settings)
+    out.print(supervisor.engine.base_url)
     try:
-        while engine.poll() is None:
-            threading.Event().wait(1)
-        raise fail(tr("cli.engine_crashed", detail=engine.log_tail()))
+        with exit_on_termination():
+            threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
-        engine.stop()
+        supervisor.stop()
 
 
 @app.command()
@@ -132,34 +147,55 @@ def serve(
     workers: Annotated[int, typer.Option(help="Processus de l'application.")] = 1,
 ) -> None:
     """Démarre l'application web (et le moteur embarqué si GUICHET_LLM_BASE_URL est vide)."""
+    settings = load_settings()
+    # SIGTERM while the engine loads: the engine's atexit hook stops it on the way out.
+    with exit_on_termination():
+        engine = None if settings.llm_base_url else supervise(start_engine(settings), settings)
+        try:
+            _serve_app(
+                settings,
+                engine,
+                host=host or settings.host,
+                port=port or settings.port,
+                workers=workers,
+            )
+        finally:
+            if engine is not None:
+                engine.stop()
+
+
+def _serve_app(
+    settings: Settings, engine: EngineSupervisor | None, *, host: str, port: int, workers: int
+) -> None:
     import uvicorn
 
     from server.app import create_app
 
-    settings = load_settings()
-    engine = None if settings.llm_base_url else start_engine(settings)
-    if engine is not None:
-        watch(engine)
-    try:
-        host, port = host or settings.host, port or settings.port
-        console.print(tr("cli.serving", url=f"http://{host}:{port}/"))
-        if workers > 1:
-            # Migrate once here, not in every worker at the same moment.
-            with database(settings):
-                pass
-            # Each worker builds its own app from the same GUICHET_* environment; nothing
-            # that must be shared lives in process memory (see docs/performance.md).
-            os.environ["GUICHET_LLM_BASE_URL"] = settings.effective_llm_base_url
-            uvicorn.run(
-                "server.app:create_app",
-                factory=True,
-                host=host,
-                port=port,
-                workers=workers,
-                log_level="warning",
-            )
-        else:
-            uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
-    finally:
-        if engine is not None:
-            engine.stop()
+    console.print(tr("cli.serving", url=f"http://{host}:{port}/"))
+    if workers > 1:
+        # Migrate once here, not in every worker at the same moment.
+        with database(settings):
+            pass
+        # Each worker builds its own app from the same GUICHET_* environment; nothing
+        # that must be shared lives in process memory (see docs/performance.md).
+        os.environ["GUICHET_LLM_BASE_URL"] = settings.effective_llm_base_url
+        uvicorn.run(
+            "server.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            # uvicorn would trust X-Forwarded-For from 127.0.0.1; the app decides instead,
+            # from GUICHET_TRUSTED_PROXIES (none by default).
+            proxy_headers=False,
+        )
+    else:
+        # The app's lifespan stops the engine too, before uvicorn re-raises the signal.
+        uvicorn.run(
+            create_app(settings, engine=engine),
+            host=host,
+            port=port,
+            log_level="warning",
+            proxy_headers=False,
+        )

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from corpora.lifecycle import DocumentChange, DocumentLifecycle, Hook
 from retrieval.index import SearchIndex
+from retrieval.parsing.isolated import ParseLimits
 from review.verified import Searchable, withdraw_for_document
 from server.settings import Settings
 
@@ -43,6 +44,13 @@ def document_lifecycle(
         index=index,
         uploads_dir=settings.uploads_dir,
         max_bytes=settings.max_upload_bytes,
+        limits=ParseLimits(
+            max_bytes=settings.max_upload_bytes,
+            max_chars=settings.max_document_chars,
+            timeout_s=settings.parse_timeout_s,
+            memory_mb=settings.parse_memory_mb,
+        ),
+        max_chunks=settings.max_document_chunks,
         on_version_live=[withdraw],
         on_document_gone=[withdraw],
     )

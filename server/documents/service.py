@@ -34,9 +34,13 @@ class Upload(Protocol):
 
 
 def managed_corpus(session: Session, user: User | None, name: str) -> Corpus:
-    """The corpus ``name`` when ``user`` manages its documents; else why not."""
+    """The corpus ``name`` when ``user`` manages its documents; else why not. A corpus the
+    caller may not even read (another course) is unknown to them, exactly like a missing
+    one: 404 either way, so that its existence is not told."""
     corpus = get_corpus(session=session, name=name)
-    if corpus is None:
+    if corpus is None or not can(
+        session=session, user=user, action=Action.read_documents, corpus=corpus
+    ):
         raise CorpusError("unknown_corpus", corpus=name)
     require(
         session=session, user=user, action=Action.manage_documents, corpus=corpus, code="forbidden"
@@ -45,9 +49,11 @@ def managed_corpus(session: Session, user: User | None, name: str) -> Corpus:
 
 
 def managed_document(session: Session, user: User | None, document_id: int) -> Document:
-    """A live document of a corpus ``user`` manages; deleted ones are unknown."""
-    document = session.get(Document, document_id)
-    if document is None or document.deleted_at is not None:
+    """A live document of a corpus ``user`` manages. Deleted ones, and those of a corpus the
+    caller may not read, are unknown (404 whether the id exists or not); one the caller may
+    read but not manage is refused (403: its existence is public)."""
+    document = readable_document(session, user, document_id)
+    if document is None:
         raise CorpusError("unknown_document")
     managed_corpus(session, user, document.corpus.name)
     return document

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import timedelta
 
 from corpora.lifecycle import DocumentLifecycle
 
 log = logging.getLogger(__name__)
+
+STALE_CLAIM = timedelta(minutes=10)  # for a holder on another machine
+RECOVER_EVERY_S = 30.0
 
 
 class IndexingWorker:
@@ -26,8 +30,9 @@ class IndexingWorker:
         self._thread = threading.Thread(target=self._run, name="guichet-indexing", daemon=True)
 
     def start(self) -> None:
-        # Versions a killed process left half-indexed are taken up again.
-        self._documents.requeue_stale(older_than=timedelta(minutes=10))
+        # Versions a killed process left half-indexed are taken up again, at once when it
+        # ran on this machine (a killed `guichet ingest` or app).
+        self._documents.requeue_stale(older_than=STALE_CLAIM)
         self._thread.start()
 
     def wake(self) -> None:
@@ -41,8 +46,13 @@ class IndexingWorker:
             self._thread.join(timeout_s)
 
     def _run(self) -> None:
+        last_recovery = time.monotonic()
         while not self._stop.is_set():
             try:
+                if time.monotonic() - last_recovery > RECOVER_EVERY_S:
+                    # A `guichet ingest` killed while the app runs leaves work behind too.
+                    last_recovery = time.monotonic()
+                    self._documents.requeue_stale(older_than=STALE_CLAIM)
                 version_id = self._documents.claim_next()
                 if version_id is not None:
                     self._documents.process(version_id)

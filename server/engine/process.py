@@ -286,6 +286,8 @@ class EmbeddedEngine:
         with _http_client(self.base_url, timeout_s=2.0) as client:
             while True:
                 elapsed = time.monotonic() - started
+                if self._process is None:
+                    raise EngineError("stopped", "The engine was stopped while starting.")
                 code = self.poll()
                 if code is not None:
                     raise EngineError(

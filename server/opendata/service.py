@@ -163,7 +163,7 @@ def refusal(session: Session, verified: VerifiedAnswer) -> str | None:
         return "masked_personal_data"
     texts = [verified.question, verified.text]
     texts += [str(c.get("excerpt") or "") for c in verified.citations]
-    if any(mask_personal_data(text).found for text in texts):
+    if any(mask_personal_data(text, names=False).found for text in texts):
         return "personal_data_found"
     if not verified.citations:
         return "no_sources"
@@ -321,7 +321,7 @@ def import_verified(
             result.skipped["invalid_record"] += 1
             continue
         texts = [record.question, record.answer, *(s.excerpt for s in record.sources)]
-        if any(mask_personal_data(text).found for text in texts):
+        if any(mask_personal_data(text, names=False).found for text in texts):
             result.skipped["personal_data_found"] += 1
             continue
         key = (record.provenance.instance, record.provenance.original_id)

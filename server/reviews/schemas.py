@@ -74,7 +74,7 @@ class ReviewsOut(BaseModel):
 
 
 class VersionIn(BaseModel):
-    version: int = Field(ge=1, description="The item's version the caller saw.")
+    version: int = Field(ge=1, le=2_147_483_647, description="The item's version the caller saw.")
 
 
 class ApproveIn(VersionIn):

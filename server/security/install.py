@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
 from fastapi import FastAPI
@@ -14,7 +15,7 @@ from server.security.csrf import CSRFMiddleware
 from server.security.headers import SecurityHeadersMiddleware
 from server.security.limits import RateLimitMiddleware
 from server.security.ratelimit import Rule
-from server.security.sessions import SESSION_COOKIE, csrf_token, secret_key
+from server.security.sessions import SESSION_COOKIE, csrf_token, secret_key, trusted_networks
 from server.settings import Settings
 
 # The routes that ask a question, API and pages, streamed or not: one budget for all.
@@ -51,6 +52,7 @@ class Security:
 
     options: SecurityOptions
     address_key: bytes
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     rate_limited: dict[tuple[str, str], Rule] = field(default_factory=dict)
 
     @property
@@ -82,6 +84,7 @@ def install_security(
     security = Security(
         options=options,
         address_key=hashlib.sha256(b"guichet-address:" + key.encode()).digest(),
+        trusted_proxies=trusted_networks(settings.trusted_proxies),
     )
     ask = Rule("ask", options.ask_per_minute)
     security.rate_limited = dict.fromkeys(ASKING, ask)

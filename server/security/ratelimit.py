@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Engine, Integer, String, Table, delete
+from sqlalchemy import BigInteger, Engine, Integer, String, Table, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from database import Base
@@ -73,6 +73,24 @@ def _upsert(engine: Engine, bucket: str, window_start: int) -> int:
                 delete(table).where(table.c.window_start < window_start - MAX_WINDOW_S)
             )
     return hits
+
+
+def peek(engine: Engine, rule: Rule, identity: str, *, now: float | None = None) -> int | None:
+    """Like :func:`hit` without counting: the seconds to wait when the budget is spent."""
+    if rule.limit <= 0:
+        return None
+    now = time.time() if now is None else now
+    window_start = int(now // rule.window_s) * rule.window_s
+    with engine.connect() as connection:
+        hits = connection.execute(
+            select(RateLimitWindow.hits).where(
+                RateLimitWindow.bucket == bucket_of(rule, identity),
+                RateLimitWindow.window_start == window_start,
+            )
+        ).scalar()
+    if hits is None or hits < rule.limit:
+        return None
+    return max(1, math.ceil(window_start + rule.window_s - now))
 
 
 def hit(engine: Engine, rule: Rule, identity: str, *, now: float | None = None) -> int | None:

@@ -8,9 +8,11 @@ import hmac
 import os
 import secrets
 import time
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any
 
 from starlette.requests import HTTPConnection, Request
+from starlette.responses import Response
 from starlette.types import Scope
 
 from accounts import audit
@@ -19,6 +21,10 @@ from accounts.users import session_fingerprint
 from server.settings import Settings
 
 SESSION_COOKIE = "guichet_session"
+# Set in a browser where an account signed in: failed attempts on that account elsewhere
+# do not slow this browser down (OWASP's "device cookie"). It grants nothing else.
+DEVICE_COOKIE = "guichet_device"
+_DEVICES_KEPT = 5
 
 
 def secret_key(settings: Settings) -> str:
@@ -69,9 +75,74 @@ def end_session(request: Request) -> None:
     request.session.clear()
 
 
+def _device_token(request: Request, name: str) -> str:
+    key: bytes = request.app.state.security.address_key
+    return hmac.new(key, b"device:" + name.strip().lower().encode(), "sha256").hexdigest()[:32]
+
+
+def is_known_device(request: Request, name: str) -> bool:
+    """Whether ``name`` signed in from this browser before."""
+    kept = request.cookies.get(DEVICE_COOKIE, "").split(".")
+    return _device_token(request, name) in kept
+
+
+def remember_device(request: Request, response: Response, name: str) -> None:
+    """Mark this browser as one where ``name`` signs in (a year; a few accounts at most)."""
+    token = _device_token(request, name)
+    kept = [t for t in request.cookies.get(DEVICE_COOKIE, "").split(".") if t and t != token]
+    response.set_cookie(
+        DEVICE_COOKIE,
+        ".".join([token, *kept][:_DEVICES_KEPT]),
+        max_age=365 * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.security.options.secure_cookies,
+    )
+
+
 def client_address(scope: Scope) -> str:
+    """The caller's address: the peer's, or, when the peer is a trusted proxy
+    (``GUICHET_TRUSTED_PROXIES``), the last address in ``X-Forwarded-For`` that is not one."""
     client = scope.get("client")
-    return str(client[0]) if client else ""
+    peer = str(client[0]) if client else ""
+    app = scope.get("app")
+    security = getattr(getattr(app, "state", None), "security", None)
+    trusted = getattr(security, "trusted_proxies", ())
+    if not trusted or not _is_in(peer, trusted):
+        return peer
+    forwarded = [
+        value.decode("latin-1")
+        for name, value in scope.get("headers", [])
+        if name == b"x-forwarded-for"
+    ]
+    hops = [hop.strip() for line in forwarded for hop in line.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_in(hop, trusted):
+            return hop if _is_address(hop) else peer
+    return peer
+
+
+def trusted_networks(setting: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """``GUICHET_TRUSTED_PROXIES`` read: addresses and networks, comma-separated."""
+    return tuple(
+        ip_network(part.strip(), strict=False) for part in setting.split(",") if part.strip()
+    )
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_in(value: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        address = ip_address(value)
+    except ValueError:
+        return False
+    return any(address in network for network in networks)
 
 
 def address_hash(app: Any, scope: Scope) -> str:

@@ -440,7 +440,14 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(
             {**signed_in(403), "agent": 200, "admin": 200},
             path=lambda role, w: f"/api/v1/documents/{w.documents['carte']}",
-        )
+        ),
+        # A course's document: unknown (404) to whoever may not read the course, as a
+        # missing id is; refused (403) only to its students, who know it exists.
+        Case(
+            {**everyone(404), "student": 403, "teacher": 200, "admin": 200},
+            path=lambda role, w: f"/api/v1/documents/{w.documents['respiration']}",
+        ),
+        Case(everyone(404), path="/api/v1/documents/999999"),
     ],
     ("DELETE", "/api/v1/documents/{document_id}"): [
         Case(  # the agent deletes it; afterwards it is gone for everyone
@@ -622,11 +629,12 @@ def world(settings: Settings, fake_engine: FakeEngine) -> Iterator[World]:
 
         add_corpus(admin_client, "maths", kind="course", review="always", title="Maths")
         text = "# Respiration\n\nLes poumons échangent le dioxygène. Carte d'identité : mairie."
-        add_document(admin_client, "svt", "respiration.md", text)
+        respiration = add_document(admin_client, "svt", "respiration.md", text)
         documents = {
             name: add_document(admin_client, "mairie", f"{name}.md", f"# {name}\n\nEn mairie.")
             for name in ("carte", "spare-api", "spare-page")
         }
+        documents["respiration"] = respiration
         from corpora.sources.models import SourceKind
         from corpora.sources.repository import add_source
 
@@ -767,6 +775,10 @@ def test_permission_matrix(world: World) -> None:
                     headers=headers,
                     follow_redirects=False,
                 )
+                if key == ("POST", "/logout") and role in SIGNED:
+                    # Signing out ends every session of the account on the server (#16):
+                    # the role's main client signs in again.
+                    world.csrf[role] = sign_in(world.clients[role], role)
                 if response.status_code != case.expect[role]:
                     failures.append(
                         f"{method} {path} as {role}: {response.status_code}, expected "

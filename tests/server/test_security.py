@@ -345,6 +345,27 @@ def test_asking_is_rate_limited(secure_client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("security_options", [LOW], ids=["low-limits"])
+def test_one_rate_limit_for_every_route_that_asks_the_engine(secure_client: TestClient) -> None:
+    """Hardening #16, item 3: streamed and plain, page and API draw on one budget."""
+    add_corpus(secure_client, "mairie")
+    body = {"corpus": "mairie", "question": "Bonjour ?"}
+    csrf_of(secure_client, "/")
+    streamed = secure_client.post("/chat/stream", data=body, headers=FROM_PAGE)
+    assert streamed.status_code == 200
+    assert secure_client.post("/api/v1/ask/stream", json=body).status_code == 200
+    # Two questions asked, whichever way: the budget of two is spent for every route.
+    for method, path, kwargs in (
+        ("POST", "/api/v1/ask", {"json": body}),
+        ("POST", "/api/v1/ask/stream", {"json": body}),
+        ("POST", "/chat/ask", {"data": body, "headers": FROM_PAGE}),
+        ("POST", "/chat/stream", {"data": body, "headers": FROM_PAGE}),
+    ):
+        refused = secure_client.request(method, path, **kwargs)  # type: ignore[arg-type]
+        assert refused.status_code == 429, path
+        assert 1 <= int(refused.headers["retry-after"]) <= 60
+
+
+@pytest.mark.parametrize("security_options", [LOW], ids=["low-limits"])
 def test_sign_in_is_rate_limited(secure_client: TestClient) -> None:
     add_user(secure_client, "agent", Role.agent)
     csrf_of(secure_client, "/login")
