@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from server.i18n import Translator
+from server.navigation import navigation
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -111,7 +112,7 @@ def plain_text(text: str | None) -> str:
 
 
 def make_templates(directory: Path) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(directory))
+    templates = Jinja2Templates(directory=str(directory), context_processors=[navigation])
     templates.env.filters["cite_links"] = cite_links
     templates.env.filters["answer_html"] = answer_html
     templates.env.filters["markdown"] = markdown
