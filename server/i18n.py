@@ -65,6 +65,8 @@ class Translator:
         if minutes < 60:
             return self("review.duration.minutes", minutes=minutes)
         hours, minutes = divmod(minutes, 60)
+        if hours < 24 and minutes == 0:
+            return self("review.duration.whole_hours", hours=hours)
         if hours < 24:
             return self("review.duration.hours", hours=hours, minutes=f"{minutes:02d}")
         days, hours = divmod(hours, 24)
