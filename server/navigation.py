@@ -1,6 +1,7 @@
 """The header's navigation: what the signed-in person may use, on every page.
 
-A Jinja context processor (see :func:`server.templating.make_templates`) gives every page
+Plain Python (services use it too). A Jinja context processor
+(:func:`server.templating.navigation`) gives every page
 ``nav``: links to the review queue (with how many questions wait), to the documents and to
 the administration, each shown only to those the rules of :func:`accounts.permissions.can`
 let in. The pages themselves still check rights; this only decides what the menu offers.
@@ -9,10 +10,8 @@ let in. The pages themselves still check rights; this only decides what the menu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
-from starlette.requests import Request
 
 from accounts.models import Role, User
 from accounts.permissions import Action, can, is_admin
@@ -61,15 +60,3 @@ def navigation_of(*, session: Session, user: User | None) -> Navigation:
         admin=is_admin(user),
         waiting=sum(waiting.values()),
     )
-
-
-def navigation(request: Request) -> dict[str, Any]:
-    """The context processor: ``nav`` for the person behind the request's session."""
-    user_id = request.session.get("user_id") if "session" in request.scope else None
-    guichet = getattr(request.app.state, "guichet", None)
-    if "hx-request" in request.headers:
-        return {}  # partials have no header: no query for them (a route may pass its own)
-    if not isinstance(user_id, int) or guichet is None:
-        return {"nav": Navigation()}
-    with guichet.sessions() as session:
-        return {"nav": navigation_of(session=session, user=session.get(User, user_id))}
