@@ -12,7 +12,7 @@ from accounts import audit
 from accounts.errors import NotAllowed
 from accounts.permissions import Action, can
 from corpora.models import Corpus
-from corpora.repository import CorpusError, list_corpora, list_documents
+from corpora.repository import CorpusError, document_counts, list_corpora, list_documents
 from server.deps import CurrentUser, DbSession, State, Tr
 from server.documents import service
 from server.errors import error_page, to_http
@@ -52,7 +52,8 @@ def my_corpora(request: Request, session: DbSession, user: CurrentUser, tr: Tr) 
         for c in list_corpora(session=session)
         if can(session=session, user=user, action=Action.manage_documents, corpus=c)
     ]
-    return render(request, "documents_index.html", tr, corpora=corpora)
+    counts = document_counts(session=session, corpus_ids=[c.id for c in corpora])
+    return render(request, "documents_index.html", tr, corpora=corpora, counts=counts)
 
 
 @router.get("/corpora/{name}/documents", response_class=HTMLResponse)

@@ -110,6 +110,7 @@ def test_teacher_first_minute_queue_documents_and_the_student_wording(
     tab_to(page, 'header a[href="/documents"]')
     with page.expect_navigation():
         page.keyboard.press("Enter")
+    expect(page.locator("main li", has_text="Biologie 1re")).to_contain_text("Documents : 1")
     tab_to(page, f'main a[href="/corpora/{course}/documents"]')
     with page.expect_navigation():
         page.keyboard.press("Enter")
