@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from accounts.audit import AuditEvent
 from review.models import Feedback, ReviewItem, ReviewState
 from tests.fake_engine import FakeEngine
 from tests.helpers import state
@@ -137,5 +138,18 @@ def test_dashboard_shares_add_up_against_the_database(
     assert stats["approval_rate"] == stats["edit_rate"] == stats["rejection_rate"] == 1 / 3
     total = stats["approval_rate"] + stats["edit_rate"] + stats["rejection_rate"]
     assert abs(total - 1) < 1e-9
+    # Each decision is in the audit log, by whom, on which item (#17).
+    with state(client).sessions() as session:
+        decisions = session.execute(
+            select(AuditEvent.event, AuditEvent.actor_id, AuditEvent.detail).where(
+                AuditEvent.event.in_(["review_approved", "review_rejected"])
+            )
+        ).all()
+    assert sorted((e, d["review_id"], d.get("edited")) for e, _, d in decisions) == [
+        ("review_approved", reviews[0]["id"], False),
+        ("review_approved", reviews[1]["id"], True),
+        ("review_rejected", reviews[2]["id"], None),
+    ]
+    assert {actor for _, actor, _ in decisions} == {teacher.id}
     page = client.get("/relecture/tableau", headers=teacher.headers)
     assert page.text.count("33\xa0%") >= 3  # Babel's French: « 33 % »
