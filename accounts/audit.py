@@ -48,6 +48,12 @@ class Event(enum.StrEnum):
     source_removed = "source_removed"
     source_sync_requested = "source_sync_requested"
     source_synced = "source_synced"
+    # What staff do to the service's content (issue #17).
+    document_uploaded = "document_uploaded"
+    document_deleted = "document_deleted"
+    review_approved = "review_approved"
+    review_rejected = "review_rejected"
+    open_data_changed = "open_data_changed"
 
 
 class AuditEvent(Base):
@@ -93,6 +99,12 @@ _DETAIL_KEYS = {
     "removed",
     "failed",
     "error_code",
+    # Documents, review decisions, open data: ids and flags only (a file name may name people).
+    "document_id",
+    "version",
+    "review_id",
+    "edited",
+    "published",
 }
 
 
@@ -162,10 +174,24 @@ def record_action(
     )
 
 
-def recent(*, session: Session, limit: int = 100, event: str | None = None) -> list[AuditEvent]:
+def recent(
+    *,
+    session: Session,
+    limit: int = 100,
+    event: str | None = None,
+    person_id: int | None = None,
+    corpus: str | None = None,
+) -> list[AuditEvent]:
+    """The latest events, newest first; ``person_id``: those this account did or underwent."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if event is not None:
         query = query.where(AuditEvent.event == event)
+    if person_id is not None:
+        query = query.where(
+            (AuditEvent.actor_id == person_id) | (AuditEvent.subject_id == person_id)
+        )
+    if corpus is not None:
+        query = query.where(AuditEvent.corpus == corpus)
     return list(session.scalars(query))
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from corpora.hygiene import clean_line, full_match
@@ -92,3 +93,14 @@ def list_documents(*, session: Session, corpus: Corpus) -> list[Document]:
             .order_by(Document.title, Document.filename)
         )
     )
+
+
+def document_counts(*, session: Session, corpus_ids: Collection[int]) -> dict[int, int]:
+    """How many documents (deleted ones left out) each of ``corpus_ids`` holds."""
+    rows = session.execute(
+        select(Document.corpus_id, func.count())
+        .where(Document.corpus_id.in_(list(corpus_ids) or [-1]), Document.deleted_at.is_(None))
+        .group_by(Document.corpus_id)
+    ).all()
+    found = {corpus_id: count for corpus_id, count in rows}
+    return {corpus_id: found.get(corpus_id, 0) for corpus_id in corpus_ids}

@@ -287,13 +287,17 @@ def final_text(answer: Answer, edited: str | None) -> FinalText:
     """The draft, or the reviewer's text, with citations kept valid.
 
     Markers ``[n]`` must point to one of the answer's stored passages: the others are
-    removed, and the citations are recomputed from the markers that remain.
+    removed, and the citations are recomputed from the markers that remain. A reviewer's
+    text that cites nothing keeps the draft's sources: rewording an answer does not make
+    its documents go away. The text itself is kept as written (French spaces included).
     """
     proposal = answer.text or ""
     checked = check_citations(proposal if edited is None else edited.strip(), len(answer.passages))
     if not checked.text:
         raise InvalidDecision("review_empty_answer")
     citations = [answer.passages[n - 1] for n in checked.cited]
+    if not citations and edited is not None:
+        citations = list(answer.citations or [])
     changed = edited is not None and " ".join(checked.text.split()) != " ".join(proposal.split())
     return FinalText(checked.text, citations, changed, checked.invalid)
 

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accounts.people import people
@@ -32,10 +32,13 @@ class Rates:
 
     @property
     def approval_rate(self) -> float | None:
-        return self.approved / self.decided if self.decided else None
+        """Approved as the draft was written; with the edit and rejection rates, the three
+        shares of the decided items add up to one."""
+        return (self.approved - self.edited) / self.decided if self.decided else None
 
     @property
     def edit_rate(self) -> float | None:
+        """Approved once a reviewer had changed the text."""
         return self.edited / self.decided if self.decided else None
 
     @property
@@ -118,3 +121,15 @@ def dashboard(
         overdue=overdue,
         overdue_after=overdue_after,
     )
+
+
+def waiting_per_corpus(*, session: Session, corpus_ids: Collection[int]) -> dict[int, int]:
+    """How many items wait (pending or claimed) in each of ``corpus_ids``; 0 for none."""
+    rows = session.execute(
+        select(ReviewItem.corpus_id, func.count())
+        .where(ReviewItem.corpus_id.in_(list(corpus_ids) or [-1]))
+        .where(ReviewItem.state.in_(OPEN_STATES))
+        .group_by(ReviewItem.corpus_id)
+    ).all()
+    found = {corpus_id: count for corpus_id, count in rows}
+    return {corpus_id: found.get(corpus_id, 0) for corpus_id in corpus_ids}

@@ -122,6 +122,10 @@ def create_app(
     # Whether pages offer e-mail (a citizen's reply address, notification settings).
     app.state.templates.env.globals["email_enabled"] = settings.email_enabled
     app.state.templates.env.globals["notify_default"] = settings.notify_default
+    # What the « ask a person » flow tells the asker: the service's contact, and after how
+    # long a waiting question is brought back to its reviewers.
+    app.state.templates.env.globals["service_contact"] = settings.contact
+    app.state.templates.env.globals["review_reminder_minutes"] = settings.review_overdue_minutes
     app.mount("/static", StaticFiles(directory=str(WEB / "static")), name="static")
     # htmx comes from the npm registry (package.json), installed by `make install`.
     app.mount("/vendor", StaticFiles(directory=str(VENDOR), check_dir=False), name="vendor")

@@ -59,6 +59,19 @@ class Translator:
         """Day and time, in the server's time zone: « 21/11/2026 14:05 »."""
         return format_datetime(moment.astimezone(), "short", locale=self.language)
 
+    def duration(self, seconds: float) -> str:
+        """A waiting time people read at a glance (« 2 h 05 min », « 3 j 4 h »)."""
+        minutes = int(seconds // 60)
+        if minutes < 60:
+            return self("review.duration.minutes", minutes=minutes)
+        hours, minutes = divmod(minutes, 60)
+        if hours < 24 and minutes == 0:
+            return self("review.duration.whole_hours", hours=hours)
+        if hours < 24:
+            return self("review.duration.hours", hours=hours, minutes=f"{minutes:02d}")
+        days, hours = divmod(hours, 24)
+        return self("review.duration.days", days=days, hours=hours)
+
     def megabytes(self, value: float) -> str:
         """A size limit: « 20 Mo », "20 MB"."""
         return format_unit(value, "digital-megabyte", length="short", locale=self.language)

@@ -201,7 +201,7 @@ class Settings(BaseSettings):
     contact: str | None = Field(
         default=None,
         description="How people reach a person of the service (address, e-mail, phone), "
-        "shown on the transparency page.",
+        "shown on the transparency page and under a question sent to a person.",
     )
     review_overdue_minutes: int = Field(
         default=120,

@@ -7,13 +7,14 @@ from dataclasses import asdict
 
 from anyio import to_thread
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import text
 
 from server.deps import State, Tr
 from server.engine.supervisor import read_status
 from server.i18n import LANGUAGES
 from server.schemas import EngineOut, HealthOut, ReadyOut
+from server.settings import PROJECT_ROOT
 from server.templating import render
 
 router = APIRouter()
@@ -76,3 +77,13 @@ def switch_language(language: str, request: Request) -> RedirectResponse:
 def accessibility_statement(request: Request, tr: Tr) -> HTMLResponse:
     """« Déclaration d'accessibilité » in the RGAA 4.1 form, linked from every footer."""
     return render(request, "accessibility.html", tr)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> FileResponse:
+    """The icon browsers ask for on every page (pages also link the SVG one)."""
+    return FileResponse(
+        PROJECT_ROOT / "web" / "static" / "favicon.ico",
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

@@ -17,7 +17,9 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from accounts.models import User
 from server.i18n import Translator
+from server.navigation import Navigation, navigation_of
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -110,8 +112,20 @@ def plain_text(text: str | None) -> str:
     return " ".join(unit.text for unit in split_units(text or ""))
 
 
+def navigation(request: Request) -> dict[str, Any]:
+    """The context processor: ``nav`` for the person behind the request's session."""
+    if "hx-request" in request.headers:
+        return {}  # partials have no header: no query for them (a route may pass its own)
+    user_id = request.session.get("user_id") if "session" in request.scope else None
+    guichet = getattr(request.app.state, "guichet", None)
+    if not isinstance(user_id, int) or guichet is None:
+        return {"nav": Navigation()}
+    with guichet.sessions() as session:
+        return {"nav": navigation_of(session=session, user=session.get(User, user_id))}
+
+
 def make_templates(directory: Path) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=str(directory))
+    templates = Jinja2Templates(directory=str(directory), context_processors=[navigation])
     templates.env.filters["cite_links"] = cite_links
     templates.env.filters["answer_html"] = answer_html
     templates.env.filters["markdown"] = markdown

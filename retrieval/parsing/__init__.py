@@ -43,6 +43,7 @@ _OTHER_BINARY = (
 )
 _MARKDOWN_EXTENSIONS = {".md", ".markdown", ".mdown", ".mkd"}
 _HTML_EXTENSIONS = {".html", ".htm", ".xhtml"}
+_CONTAINER_EXTENSIONS = {".pdf", ".docx", ".odt"}
 
 
 def detect_format(data: bytes, *, filename: str) -> str:
@@ -61,9 +62,15 @@ def detect_format(data: bytes, *, filename: str) -> str:
         if "EncryptedPackage".encode("utf-16-le") in data:
             raise ParseError("encrypted", filename, "password-protected Office document")
         raise ParseError("unsupported_format", filename, "legacy OLE document (.doc, .xls)")
-    if head.startswith(_OTHER_BINARY) or b"\x00" in head:
+    if head.startswith(_OTHER_BINARY):
         raise ParseError("unsupported_format", filename, "binary content")
     suffix = PurePath(filename).suffix.lower()
+    if suffix in _CONTAINER_EXTENSIONS:
+        # Named as a format Guichet reads, yet neither that nor another known format: a
+        # damaged or truncated file, which « format not supported » would misdescribe.
+        raise ParseError("corrupt", filename, f"{suffix} file without its signature")
+    if b"\x00" in head:
+        raise ParseError("unsupported_format", filename, "binary content")
     if suffix in _HTML_EXTENSIONS:
         return "html"
     if suffix in _MARKDOWN_EXTENSIONS:

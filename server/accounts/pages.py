@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from accounts import audit, tokens, users
 from accounts.contact import Contact, set_contact_recorded
 from accounts.errors import AccountError
-from accounts.models import Frequency, Role, User
+from accounts.models import Frequency, User
 from accounts.permissions import Action, can
 from accounts.tokens import tokens_of
 from corpora.repository import corpora_of, list_corpora
@@ -43,12 +43,13 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/login", response_class=HTMLResponse)
-def sign_in_page(request: Request, user: CurrentUser, tr: Tr, next: str | None = None) -> Response:
+def sign_in_page(
+    request: Request, session: DbSession, user: CurrentUser, tr: Tr, next: str | None = None
+) -> Response:
     if user is not None:
-        return RedirectResponse(safe_next(next, "/account"), status_code=303)
-    return render_page(
-        request, "login.html", tr, errors={}, name="", next=safe_next(next, "/account")
-    )
+        home = service.home_of(session=session, user=user)
+        return RedirectResponse(safe_next(next, home), status_code=303)
+    return render_page(request, "login.html", tr, errors={}, name="", next=safe_next(next, ""))
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -59,7 +60,7 @@ def sign_in(
     tr: Tr,
     name: str = Form("", max_length=200),
     password: str = Form("", max_length=200),
-    next: str = Form("/account", max_length=500),
+    next: str = Form("", max_length=500),
 ) -> Response:
     rule = security_of(request.app).login_rule
     wait = service.sign_in_wait(
@@ -109,8 +110,9 @@ def sign_in(
         )
     start_session(request, user)
     request.session["role"] = user.role.value  # for the navigation only, never for rights
-    fallback = "/admin" if user.role == Role.admin else "/account"
-    redirect_to = RedirectResponse(safe_next(next, fallback), status_code=303)
+    redirect_to = RedirectResponse(
+        safe_next(next, service.home_of(session=session, user=user)), status_code=303
+    )
     remember_device(request, redirect_to, user.name)
     return redirect_to
 

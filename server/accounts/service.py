@@ -15,12 +15,31 @@ from sqlalchemy.orm import Session
 
 from accounts import audit
 from accounts.errors import NotAllowed
-from accounts.models import ApiToken, User
+from accounts.models import ApiToken, Role, User
 from accounts.permissions import Action, can
 from accounts.users import get_user, verify_password
 from corpora.models import Corpus
-from corpora.repository import CorpusError, get_corpus
+from corpora.repository import CorpusError, corpora_of, get_corpus
+from server.navigation import navigation_of
 from server.security.ratelimit import Rule, hit, peek
+
+
+def home_of(*, session: Session, user: User) -> str:
+    """Where ``user`` lands after signing in: what they came for.
+
+    An admin: the administration; a teacher or an agent: their review queue (which lists
+    their corpora and links to their documents), or their documents when they review
+    nothing; a student: their first course; anyone else: their account.
+    """
+    if user.role == Role.admin:
+        return "/admin"
+    if user.role == Role.student:
+        courses = corpora_of(session=session, user_id=user.id, role="student")
+        return f"/?corpus={courses[0].name}" if courses else "/account"
+    nav = navigation_of(session=session, user=user)
+    if nav.review:
+        return "/relecture"
+    return "/documents" if nav.documents else "/account"
 
 
 def corpus_named(session: Session, name: str) -> Corpus:

@@ -42,7 +42,7 @@ def render_page(
 
 
 def login_page(request: Request, tr: Translator, status: int, **context: Any) -> HTMLResponse:
-    target = request.url.path if request.method == "GET" else "/account"
+    target = request.url.path if request.method == "GET" else ""
     context.setdefault("next", target)
     return render_page(request, "login.html", tr, status_code=status, errors={}, name="", **context)
 

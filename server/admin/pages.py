@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
-from accounts import audit, courses, users
+from accounts import courses, users
 from accounts.contact import set_email_recorded
 from accounts.errors import AccountError
 from accounts.models import Role, User
@@ -19,6 +19,7 @@ from corpora.models import CorpusKind, ReviewPolicy
 from corpora.repository import CorpusError, list_corpora
 from server.accounts.service import corpus_named
 from server.accounts.web import by, choice, html_errors, redirect, render_page
+from server.admin.service import EVENTS, AuditFilters, audit_lines
 from server.courses.service import add_member_named
 from server.deps import CurrentUser, DbSession, Tr
 from server.i18n import Translator
@@ -30,9 +31,15 @@ router = APIRouter(include_in_schema=False)
 
 
 def _admin_page(
-    request: Request, session: Session, tr: Translator, status: int = 200, **context: Any
+    request: Request,
+    session: Session,
+    tr: Translator,
+    status: int = 200,
+    filters: AuditFilters | None = None,
+    **context: Any,
 ) -> HTMLResponse:
     corpora = list_corpora(session=session)
+    filters = filters or AuditFilters()
     context.setdefault("errors", {})
     context.setdefault("form", {})
     return render_page(
@@ -43,7 +50,9 @@ def _admin_page(
         users=list_users(session=session),
         corpora=[(c, courses.members_of(session=session, corpus=c)) for c in corpora],
         roles=[r.value for r in Role],
-        events=audit.recent(session=session, limit=30),
+        audit_lines=audit_lines(session=session, tr=tr, filters=filters),
+        audit_filters=filters,
+        audit_events=EVENTS,
         outbox=outbox_view(session=session, settings=state_of(request).settings),
         **context,
     )
@@ -51,9 +60,17 @@ def _admin_page(
 
 @router.get("/admin", response_class=HTMLResponse)
 @html_errors
-def admin_page(request: Request, session: DbSession, user: CurrentUser, tr: Tr) -> Response:
+def admin_page(
+    request: Request,
+    session: DbSession,
+    user: CurrentUser,
+    tr: Tr,
+    event: str = "",
+    person: str = "",
+    corpus: str = "",
+) -> Response:
     require_admin(user)
-    return _admin_page(request, session, tr)
+    return _admin_page(request, session, tr, filters=AuditFilters.of(event, person, corpus))
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -67,26 +84,45 @@ def admin_add_user(
     role: str = Form("student", max_length=20),
     password: str = Form("", max_length=200),
     email: str = Form("", max_length=254),
+    corpus: str = Form("", max_length=64),
 ) -> Response:
+    """A new account, attached at once to a corpus if one is chosen (as its owner, or as a
+    student of a course); nothing is created when either step is refused."""
     admin = require_admin(user)
+    chosen_role = choice(Role, role) or Role.student
     try:
-        users.create_user_recorded(
+        created = users.create_user_recorded(
             session=session,
             name=name.strip(),
-            role=choice(Role, role) or Role.student,
+            role=chosen_role,
             password=password or None,
             email=email,
             by=by(request, admin),
         )
-    except AccountError as error:
-        fields = {"password_length": "password", "invalid_email": "new_email"}
+        if corpus:
+            courses.add_member_recorded(
+                session=session,
+                corpus=corpus_named(session, corpus),
+                user=created,
+                membership="student" if chosen_role == Role.student else "owner",
+                by=by(request, admin),
+            )
+    except (AccountError, CorpusError) as error:
+        session.rollback()
+        fields = {
+            "password_length": "password",
+            "invalid_email": "new_email",
+            "owner_role_mismatch": "new_corpus",
+            "unknown_corpus": "new_corpus",
+            "not_a_course": "new_corpus",
+        }
         return _admin_page(
             request,
             session,
             tr,
             status=422,
-            form={"name": name, "role": role, "email": email},
-            errors={fields.get(error.code, "name"): tr(f"error.{error.code}")},
+            form={"name": name, "role": role, "email": email, "corpus": corpus},
+            errors={fields.get(error.code, "name"): tr(f"error.{error.code}", corpus=corpus)},
         )
     return redirect(request, "/admin", "admin.user_created")
 

@@ -168,7 +168,11 @@ def chat_feedback(
         return _hidden(request, tr)
     service.give_feedback(session=session, answer=answer, helpful=helpful, comment=comment)
     session.commit()
-    return render(request, "_feedback_thanks.html", tr, helpful=helpful)
+    corpus = session.get_one(Corpus, answer.corpus_id)
+    if "hx-request" not in request.headers:
+        return RedirectResponse(f"/?corpus={corpus.name}#answer-{answer.id}", status_code=303)
+    view = service.answer_out(answer, corpus_title=corpus.title, tr=tr)
+    return render(request, "_feedback_given.html", tr, answer=view, focus_message=True)
 
 
 @router.post("/chat/answers/{answer_id}/human", response_class=HTMLResponse)
@@ -210,7 +214,14 @@ def chat_human(
     if "hx-request" not in request.headers:
         return RedirectResponse(f"/?corpus={corpus.name}#answer-{answer.id}", status_code=303)
     view = service.answer_out(answer, corpus_title=corpus.title, tr=tr, energy=state.energy_rates)
-    return render(request, "_answer.html", tr, answer=view, reply_left=bool(email and not user))
+    return render(
+        request,
+        "_answer.html",
+        tr,
+        answer=view,
+        reply_left=bool(email and not user),
+        focus_message=True,
+    )
 
 
 @router.get("/chat/answers/{answer_id}", response_class=HTMLResponse)

@@ -83,6 +83,17 @@ class AnswerOut(BaseModel):
     energy_label: str | None = Field(
         default=None, description="energy_wh for people, e.g. « 4,6 mWh »."
     )
+    reviewed_by: Literal["agent", "teacher"] = Field(
+        default="agent",
+        description="Who reviews the answers of this corpus: its agents (procedures) or its "
+        "teachers (a course); the words shown to the asker follow.",
+    )
+    human_requested: bool = Field(
+        default=False, description="The asker asked for a person; the question is queued."
+    )
+    feedback: Literal["helpful", "not_helpful"] | None = Field(
+        default=None, description="What the asker said of this answer (they may change it)."
+    )
 
 
 class FeedbackIn(BaseModel):

@@ -8,16 +8,19 @@ may reach an answer is :func:`review.access.can_access_answer`.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from accounts.errors import NotAllowed
 from accounts.models import User
 from accounts.permissions import Action, can
-from corpora.models import Corpus, Document
+from corpora.models import Corpus, CorpusKind, Document
 from corpora.repository import CorpusError, get_corpus, list_corpora
-from review.feedback import record_feedback, request_human
+from review.feedback import feedback_of, record_feedback, request_human
 from review.models import Answer, AnswerStatus, Feedback
+from review.queue import OPEN_STATES
 from review.verified import verified_label
 from server.answers.energy import EnergyRates, energy_of_answer
 from server.answers.pipeline import Caller
@@ -32,6 +35,20 @@ _MESSAGE_KEYS = {
     AnswerStatus.declined: "answer.declined",
     AnswerStatus.rejected: "answer.rejected",
 }
+
+
+def reviewer_word(corpus: Corpus | None) -> Literal["agent", "teacher"]:
+    """Who reviews answers of ``corpus``: « teacher » in a course, « agent » otherwise.
+
+    Messages that name that person have a ``.teacher`` variant in the catalogs
+    (:func:`worded`): a student is never told an agent checks their course.
+    """
+    return "teacher" if corpus is not None and corpus.kind == CorpusKind.course else "agent"
+
+
+def worded(tr: Translator, key: str, reviewer: str, **values: object) -> str:
+    """The message ``key`` in the words of the context (``key.teacher`` for a course)."""
+    return tr(f"{key}.teacher" if reviewer == "teacher" else key, **values)
 
 
 def caller(user: User | None, session_id: str) -> Caller:
@@ -61,14 +78,34 @@ def askable_corpus(*, session: Session, user: User | None, name: str) -> Corpus:
 def answer_out(
     answer: Answer, *, corpus_title: str, tr: Translator, energy: EnergyRates | None = None
 ) -> AnswerOut:
-    """The asker's view: the text only once it may be seen."""
+    """The asker's view: the text only once it may be seen, in the words of its context.
+
+    The energy estimate is shown only for text the model wrote: not once a reviewer has
+    rewritten it, nor for a question a person answers after it was declined.
+    """
+    db = object_session(answer)
+    reviewer = reviewer_word(db.get(Corpus, answer.corpus_id) if db else None)
     visible = answer.status == AnswerStatus.released
+    review = answer.review
     key = _MESSAGE_KEYS.get(answer.status)
-    message = tr(key, corpus=corpus_title) if key else None
-    if answer.status == AnswerStatus.rejected and answer.review and answer.review.reject_reason:
-        message = tr("answer.rejected_with_reason", reason=answer.review.reject_reason)
-    spent = energy_of_answer(answer, rates=energy, language=tr.language) if energy else None
+    if answer.status == AnswerStatus.pending_review and answer.human_requested:
+        key = "answer.human_waiting"
+    message = worded(tr, key, reviewer, corpus=corpus_title) if key else None
+    if answer.status == AnswerStatus.rejected and review and review.reject_reason:
+        message = worded(tr, "answer.rejected_with_reason", reviewer, reason=review.reject_reason)
+    if visible and answer.human_requested and review and review.state in OPEN_STATES:
+        message = worded(tr, "answer.human_looking", reviewer)
+    by_model = not (review is not None and review.edited)
+    spent = (
+        energy_of_answer(answer, rates=energy, language=tr.language)
+        if energy and by_model
+        else None
+    )
+    given = feedback_of(session=db, answer_id=answer.id) if db and visible else None
     return AnswerOut(
+        reviewed_by=reviewer,
+        human_requested=answer.human_requested,
+        feedback=None if given is None else ("helpful" if given.helpful else "not_helpful"),
         answer_id=answer.id,
         conversation_id=answer.conversation_id,
         status=answer.status.value,

@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from accounts import audit
 from corpora.models import Corpus
 from corpora.repository import get_corpus
 from database import make_engine, make_session_factory, transaction
@@ -93,6 +94,13 @@ def export_allow(
             target = _corpus(session, corpus)
             try:
                 set_open_data(session=session, corpus=target, allowed=not deny, licence=licence)
+                audit.record_action(
+                    session=session,
+                    event=audit.Event.open_data_changed,
+                    by=audit.Actor(id=None, via="cli"),
+                    corpus=target.name,
+                    published=not deny,
+                )
             except OpenDataError as error:
                 raise _fail(tr(f"opendata.error.{error.code}", corpus=corpus)) from error
             console.print(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from anyio import to_thread
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from corpora.repository import list_documents
@@ -13,6 +13,7 @@ from server.deps import CurrentUser, DbSession, State, Tr
 from server.documents import service
 from server.documents.schemas import DocumentOut, DocumentsOut, UploadOut
 from server.schemas import RowId, error_responses
+from server.security.sessions import actor
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 ERRORS = error_responses(
@@ -33,6 +34,7 @@ ERRORS = error_responses(
 )
 async def upload(
     name: str,
+    request: Request,
     state: State,
     session: DbSession,
     user: CurrentUser,
@@ -50,6 +52,7 @@ async def upload(
         tr=tr,
         max_mb=state.settings.max_upload_mb,
         wake=state.worker.wake,
+        by=actor(request, user) if user else None,
     )
     first = next((r for r in results if r.document_id is not None), None)
     body = UploadOut(
@@ -79,10 +82,16 @@ def document(document_id: RowId, session: DbSession, user: CurrentUser, tr: Tr) 
 
 @router.delete("/documents/{document_id}", status_code=204, responses=ERRORS)
 async def delete(
-    document_id: RowId, state: State, session: DbSession, user: CurrentUser
+    document_id: RowId, request: Request, state: State, session: DbSession, user: CurrentUser
 ) -> Response:
     """Remove a document from every index; its versions stay in the history, and the
     verified answers citing it are withdrawn."""
     document = service.managed_document(session, user, document_id)
-    await to_thread.run_sync(lambda: state.documents.delete(session=session, document=document))
+    assert user is not None  # managed_document let them in
+    who = actor(request, user)
+    await to_thread.run_sync(
+        lambda: service.delete_document(
+            documents=state.documents, session=session, document=document, by=who
+        )
+    )
     return Response(status_code=204)

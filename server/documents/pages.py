@@ -8,10 +8,11 @@ from anyio import to_thread
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from accounts import audit
 from accounts.errors import NotAllowed
 from accounts.permissions import Action, can
 from corpora.models import Corpus
-from corpora.repository import CorpusError, list_corpora, list_documents
+from corpora.repository import CorpusError, document_counts, list_corpora, list_documents
 from server.deps import CurrentUser, DbSession, State, Tr
 from server.documents import service
 from server.errors import error_page, to_http
@@ -22,6 +23,7 @@ from server.opendata.service import (
     set_open_data,
 )
 from server.schemas import RowId
+from server.security.sessions import actor
 from server.sources import service as sources_service
 from server.state import state_of
 from server.templating import render
@@ -50,7 +52,8 @@ def my_corpora(request: Request, session: DbSession, user: CurrentUser, tr: Tr) 
         for c in list_corpora(session=session)
         if can(session=session, user=user, action=Action.manage_documents, corpus=c)
     ]
-    return render(request, "documents_index.html", tr, corpora=corpora)
+    counts = document_counts(session=session, corpus_ids=[c.id for c in corpora])
+    return render(request, "documents_index.html", tr, corpora=corpora, counts=counts)
 
 
 @router.get("/corpora/{name}/documents", response_class=HTMLResponse)
@@ -101,6 +104,8 @@ def whole_page(
         "documents.html",
         tr,
         status_code=status_code,
+        flash=request.session.pop("flash", None),
+        flash_values=request.session.pop("flash_values", {}),
         **_listing(session, tr, corpus),
         max_mb=settings.max_upload_mb,
         open_data=is_open_data(session=session, corpus=corpus),
@@ -127,6 +132,14 @@ def open_data_choice(
         return _denied(request, tr, error)
     try:
         set_open_data(session=session, corpus=corpus, allowed=publish, licence=licence)
+        assert user is not None  # managed_corpus let them in
+        audit.record_action(
+            session=session,
+            event=audit.Event.open_data_changed,
+            by=actor(request, user, via="web"),
+            corpus=corpus.name,
+            published=publish,
+        )
     except OpenDataError as error:
         session.rollback()
         message = tr(f"documents.open_data_{error.code}")
@@ -160,10 +173,23 @@ async def upload_page(
         tr=tr,
         max_mb=state.settings.max_upload_mb,
         wake=state.worker.wake,
+        by=actor(request, user, via="web") if user else None,
     )
     if "hx-request" not in request.headers:
         return RedirectResponse(f"/corpora/{name}/documents", status_code=303)
     return _table(request, session, tr, corpus, results=results)
+
+
+@router.get("/documents/{document_id}/delete", response_class=HTMLResponse)
+def confirm_delete_page(
+    document_id: RowId, request: Request, session: DbSession, user: CurrentUser, tr: Tr
+) -> Response:
+    """« Supprimer » asks first: what goes, what stays (the versions, in the history)."""
+    try:
+        document = service.managed_document(session, user, document_id)
+    except Refused as error:
+        return _denied(request, tr, error)
+    return render(request, "document_delete.html", tr, document=document)
 
 
 @router.post("/documents/{document_id}/delete", response_class=HTMLResponse)
@@ -174,13 +200,24 @@ async def delete_page(
     session: DbSession,
     user: CurrentUser,
     tr: Tr,
+    confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     try:
         document = service.managed_document(session, user, document_id)
     except Refused as error:
         return _denied(request, tr, error)
-    name = document.corpus.name
-    await to_thread.run_sync(lambda: state.documents.delete(session=session, document=document))
+    if confirm != "yes":  # a form without the confirmation deletes nothing: ask
+        return RedirectResponse(f"/documents/{document_id}/delete", status_code=303)
+    name, title = document.corpus.name, document.title or document.filename
+    assert user is not None  # managed_document let them in
+    who = actor(request, user, via="web")
+    await to_thread.run_sync(
+        lambda: service.delete_document(
+            documents=state.documents, session=session, document=document, by=who
+        )
+    )
+    request.session["flash"] = "documents.deleted"
+    request.session["flash_values"] = {"title": title}
     return RedirectResponse(f"/corpora/{name}/documents", status_code=303)
 
 

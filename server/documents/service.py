@@ -14,6 +14,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from accounts import audit
 from accounts.models import User
 from accounts.permissions import Action, can, require
 from corpora.lifecycle import DocumentLifecycle
@@ -92,9 +93,10 @@ async def upload_files(
     tr: Translator,
     max_mb: float,
     wake: Callable[[], None],
+    by: audit.Actor | None = None,
 ) -> list[UploadResult]:
-    """Accept every file it can (each committed on its own); each refusal names the file
-    and the reason. ``wake`` starts indexing at once."""
+    """Accept every file it can (each committed on its own, with its audit line); each
+    refusal names the file and the reason. ``wake`` starts indexing at once."""
     results: list[UploadResult] = []
     for upload in files:
         name = upload.filename or "document"
@@ -109,6 +111,15 @@ async def upload_files(
                 data=data,
                 uploaded_by=user.id if user else None,
             )
+            if by is not None and not accepted.unchanged:
+                audit.record_action(
+                    session=session,
+                    event=audit.Event.document_uploaded,
+                    by=by,
+                    corpus=corpus.name,
+                    document_id=accepted.document_id,
+                    version=accepted.version,
+                )
             session.commit()
         except UploadError as error:
             session.rollback()
@@ -176,3 +187,18 @@ def document_out(document: Document, tr: Translator) -> DocumentOut:
 
 def busy(documents: list[DocumentOut]) -> bool:
     return any(d.status in (DocumentStatus.queued, DocumentStatus.processing) for d in documents)
+
+
+def delete_document(
+    *, documents: DocumentLifecycle, session: Session, document: Document, by: audit.Actor
+) -> None:
+    """Take a document out of service (its versions stay in the history), audited."""
+    audit.record_action(
+        session=session,
+        event=audit.Event.document_deleted,
+        by=by,
+        corpus=document.corpus.name,
+        document_id=document.id,
+        version=document.latest_version,
+    )
+    documents.delete(session=session, document=document)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
-from corpora.models import Corpus
+from corpora.models import Corpus, CorpusKind
 from database import transaction
 from review.models import ReviewItem, ReviewState
 from server.notifications.context import BATCH, Notices, claim_mark
@@ -79,6 +79,8 @@ def _tell(notices: Notices, session: Session, item: ReviewItem, now: datetime) -
     approved = item.state == ReviewState.approved
     context: dict[str, object] = {
         "corpus": corpus.title,
+        # In a course the reviewer is « l'enseignant du cours », elsewhere « un agent ».
+        "teacher": corpus.kind == CorpusKind.course,
         "question": shorten(answer.question),
         "link": notices.letters.link("/mes-questions"),
     }

@@ -15,8 +15,10 @@ from review.policy import Reason
 from server.deps import CurrentUser, DbSession, State, Tr
 from server.errors import to_http
 from server.i18n import Translator
+from server.navigation import navigation_of
 from server.reviews.service import (
     act,
+    corpora_overview,
     overdue_after,
     review_out,
     reviewable_corpora,
@@ -30,15 +32,8 @@ ACTIONS = ("claim", "release", "approve", "reject")
 
 
 def duration(tr: Translator, seconds: float) -> str:
-    """A waiting time people read at a glance (« 2 h 05 min »)."""
-    minutes = int(seconds // 60)
-    if minutes < 60:
-        return tr("review.duration.minutes", minutes=minutes)
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return tr("review.duration.hours", hours=hours, minutes=f"{minutes:02d}")
-    days, hours = divmod(hours, 24)
-    return tr("review.duration.days", days=days, hours=hours)
+    """A waiting time people read at a glance (« 2 h 05 min »): :meth:`Translator.duration`."""
+    return tr.duration(seconds)
 
 
 def _page(request: Request, name: str, tr: Tr, status_code: int = 200, **context: Any) -> Any:
@@ -106,7 +101,17 @@ def queue_page(
     }
     if "hx-request" in request.headers:
         return _page(request, "_review_list.html", tr, **context)
-    return _page(request, "review_queue.html", tr, **context)
+    assert user is not None
+    return _page(request, "review_queue.html", tr, mine=corpora_overview(session, user), **context)
+
+
+@router.get("/relecture/attente", response_class=HTMLResponse)
+def waiting_count(request: Request, session: DbSession, user: CurrentUser, tr: Tr) -> Response:
+    """The menu's waiting count alone: the header polls it (nothing for non-reviewers)."""
+    nav = navigation_of(session=session, user=user)
+    if not nav.review:
+        return Response(status_code=204)
+    return render(request, "_nav_waiting.html", tr, nav=nav)
 
 
 @router.get("/relecture/tableau", response_class=HTMLResponse)

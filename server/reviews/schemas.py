@@ -36,6 +36,12 @@ class PersonOut(BaseModel):
     role: str
 
 
+class FeedbackOut(BaseModel):
+    helpful: bool
+    comment: str | None = Field(default=None, description="Personal data masked.")
+    given_at: datetime
+
+
 class ReviewOut(BaseModel):
     id: int
     answer_id: str
@@ -61,6 +67,9 @@ class ReviewOut(BaseModel):
     reject_reason: str | None = None
     verified_answer_id: int | None = Field(
         default=None, description="The verified answer saved from this review, if any."
+    )
+    feedback: FeedbackOut | None = Field(
+        default=None, description="What the asker said of the answer (masked comment)."
     )
     reply_by_email: str | None = Field(
         default=None,

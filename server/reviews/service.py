@@ -8,27 +8,32 @@ Plain Python: no FastAPI here. Refusals are the queue's own errors (``ReviewErro
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from accounts import audit
 from accounts.errors import NotAllowed
 from accounts.models import User
 from accounts.people import Person, people
 from accounts.permissions import Action, can
 from corpora.models import Corpus
-from corpora.repository import list_corpora
+from corpora.repository import document_counts, list_corpora
 from database import utcnow
 from review import queue
 from review import verified as verified_answers
+from review.feedback import feedback_of
 from review.models import ReviewItem, ReviewState
-from review.stats import Dashboard, Rates
+from review.stats import Dashboard, Rates, waiting_per_corpus
 from review.verified import Searchable, verified_for_review
 from server.answers.schemas import CitationOut
 from server.i18n import Translator
+from server.navigation import reviewed_and_managed
 from server.notifications.service import masked_reply_address
 from server.reviews.schemas import (
+    FeedbackOut,
     OverdueOut,
     PassageOut,
     PersonOut,
@@ -53,6 +58,32 @@ def reviewable_corpora(*, session: Session, user: User) -> list[Corpus]:
         c
         for c in list_corpora(session=session)
         if can(session=session, user=user, action=Action.review, corpus=c)
+    ]
+
+
+@dataclass(frozen=True)
+class CorpusOverview:
+    """One of a reviewer's corpora on their home: what waits, and its documents."""
+
+    corpus: Corpus
+    waiting: int
+    documents: int | None  # None: the reviewer does not manage its documents
+
+
+def corpora_overview(session: Session, user: User) -> list[CorpusOverview]:
+    """The corpora ``user`` reviews, each with its waiting items and its documents."""
+    reviewed, managed = reviewed_and_managed(session=session, user=user)
+    ids = [c.id for c in reviewed]
+    waiting = waiting_per_corpus(session=session, corpus_ids=ids)
+    documents = document_counts(session=session, corpus_ids=ids)
+    managed_ids = {c.id for c in managed}
+    return [
+        CorpusOverview(
+            corpus=c,
+            waiting=waiting[c.id],
+            documents=documents[c.id] if c.id in managed_ids else None,
+        )
+        for c in reviewed
     ]
 
 
@@ -136,6 +167,11 @@ def review_out(
         edited=item.edited,
         reject_reason=item.reject_reason,
         verified_answer_id=verified.id if verified else None,
+        feedback=(
+            FeedbackOut(helpful=given.helpful, comment=given.comment, given_at=given.created_at)
+            if (given := feedback_of(session=session, answer_id=answer.id))
+            else None
+        ),
         reply_by_email=masked_reply_address(session=session, answer_id=answer.id),
     )
 
@@ -182,6 +218,9 @@ def stats_out(board: Dashboard) -> StatsOut:
     )
 
 
+DECISION_EVENTS = {"approve": audit.Event.review_approved, "reject": audit.Event.review_rejected}
+
+
 def act(
     action: str,
     *,
@@ -223,6 +262,15 @@ def act(
     except queue.ReviewError as error:
         session.rollback()
         raise _explained(error, session=session, tr=tr) from None
+    if action in ("approve", "reject"):
+        audit.record(
+            session=session,
+            event=DECISION_EVENTS[action],
+            actor_id=user.id,
+            corpus=corpus.name,
+            review_id=done.id,
+            edited=done.edited if action == "approve" else None,
+        )
     if action == "approve" and save_verified:
         kept = verified_answers.save_verified(
             session=session, item=done, user_id=user.id, user_role=user.role.value

@@ -40,8 +40,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """The app with the fake engine at the HTTP edge; shared by the browser tests."""
     engine = FakeEngine(quoting_reply)
     # Sources on 127.0.0.1 (the sync tests' website), read without a polite pause.
+    # A contact for the service: shown where a question is sent to a person (#17).
     settings = make_settings(
-        tmp_path_factory.mktemp("live") / "data", sync_private_networks=True, sync_delay_s=0
+        tmp_path_factory.mktemp("live") / "data",
+        sync_private_networks=True,
+        sync_delay_s=0,
+        contact="accueil de la mairie, 01 23 45 67 89",
     )
     server = start_live_server(settings, httpx.AsyncClient(transport=engine.transport()), engine)
     yield server

@@ -137,6 +137,7 @@ def test_citizen_asks_and_opens_a_source(
     page.keyboard.press("Space")
     thanks = page.locator(".feedback-thanks[role=status]")
     expect(thanks).to_be_visible()
+    expect(thanks).to_be_focused()  # not lost on <body> with the button that was pressed
     check(page, "04-feedback")
 
 

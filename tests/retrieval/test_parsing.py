@@ -225,3 +225,21 @@ def test_empty_documents() -> None:
         with pytest.raises(ParseError) as caught:
             parse_document(data, filename="empty.html", max_bytes=MAX)
         assert caught.value.code == "empty"
+
+
+@pytest.mark.parametrize(
+    ("filename", "data"),
+    [
+        ("x.pdf", bytes(range(256)) * 8),  # a PDF whose start was lost
+        ("x.pdf", b"%PDF-1.7\n" + bytes(range(256)) * 8),  # a PDF cut and garbled
+        ("x.docx", b"garbled\x00\x01 bytes of a damaged document"),
+        ("x.odt", b"texte qui n'est pas un ODT"),
+    ],
+    ids=["pdf-without-header", "pdf-garbled", "docx-garbled", "odt-as-text"],
+)
+def test_damaged_files_are_corrupt_not_unsupported(filename: str, data: bytes) -> None:
+    """A file named as a format Guichet reads that cannot be read is « damaged », which
+    tells the person to check the file, not to convert it."""
+    with pytest.raises(ParseError) as caught:
+        parse_document(data, filename=filename, max_bytes=MAX)
+    assert caught.value.code == "corrupt"

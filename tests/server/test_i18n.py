@@ -36,3 +36,11 @@ def test_formats_follow_the_language() -> None:
     assert french.megabytes(2) == "2\u202fMo" and english.megabytes(2.5) == "2.5 MB"
     assert french.date(moment).endswith("/11/2026")  # in the server's time zone
     assert len(french.time(moment)) == 5 and french.time(moment)[2] == ":"
+
+
+def test_durations_read_at_a_glance() -> None:
+    french = Translator("fr")
+    assert french.duration(5 * 60) == "5 min"
+    assert french.duration(2 * 3600) == "2 h"  # not « 2 h 00 min »
+    assert french.duration(2 * 3600 + 5 * 60) == "2 h 05 min"
+    assert french.duration(26 * 3600) == "1 j 2 h"

@@ -176,6 +176,7 @@ VENDOR_STATUS = 200 if (VENDOR / "htmx.min.js").exists() else 404
 TABLE: dict[tuple[str, str], list[Case]] = {
     # -- operations and the asking flow (server/api.py, server/pages.py) ------------------------
     ("GET", "/healthz"): [Case(everyone(200))],
+    ("GET", "/favicon.ico"): [Case(everyone(200))],
     ("GET", "/readyz"): [Case(everyone(200))],
     ("GET", "/api/v1/corpora"): [Case(everyone(200))],
     ("POST", "/api/v1/ask"): [
@@ -408,13 +409,14 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         Case(asker_only(200, "citizen"), path=of_citizen("/api/v1/answers/{}/human")),
     ],
     ("POST", "/chat/answers/{answer_id}/feedback"): [
+        # Without htmx, the form posts and goes back to the conversation (303).
         Case(
-            asker_only(200),
+            asker_only(303),
             path=of_student("/chat/answers/{}/feedback"),
             data={"helpful": "true"},
         ),
         Case(
-            asker_only(200, "citizen"),
+            asker_only(303, "citizen"),
             path=of_citizen("/chat/answers/{}/feedback"),
             data={"helpful": "true"},
         ),
@@ -476,11 +478,17 @@ TABLE: dict[tuple[str, str], list[Case]] = {
             files=lambda role, w: [("files", (f"page-{role}.md", b"# Page", "text/plain"))],
         )
     ],
+    ("GET", "/documents/{document_id}/delete"): [
+        Case(
+            {**signed_in(403, nobody=303), "agent": 200, "admin": 200},
+            path=lambda role, w: f"/documents/{w.documents['spare-page']}/delete",
+        )
+    ],
     ("POST", "/documents/{document_id}/delete"): [
         Case(
             {**signed_in(403, nobody=303), "agent": 303, "agent_other": 404, "admin": 404},
             path=lambda role, w: f"/documents/{w.documents['spare-page']}/delete",
-            data={},
+            data={"confirm": "yes"},
         )
     ],
     ("GET", "/documents/{document_id}"): [
@@ -581,6 +589,15 @@ TABLE: dict[tuple[str, str], list[Case]] = {
     ],
     ("GET", "/relecture"): [Case(REVIEW_PAGES)],
     ("GET", "/relecture/tableau"): [Case(REVIEW_PAGES)],
+    # The menu's waiting count: nothing (204) for whoever reviews nothing.
+    ("GET", "/relecture/attente"): [
+        Case(
+            {
+                **everyone(204),
+                **dict.fromkeys(("teacher", "teacher_other", "agent", "agent_other", "admin"), 200),
+            }
+        )
+    ],
     ("GET", "/relecture/{review_id}"): [
         Case(SVT_ITEM_PAGE, path=lambda role, w: f"/relecture/{w.reviews['page']}")
     ],

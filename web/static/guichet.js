@@ -53,13 +53,58 @@ document.addEventListener("htmx:afterSwap", function (event) {
   if (invalid) { invalid.focus(); }
 });
 
-// After a swap, move the focus to the new status or error message (screen readers and
-// keyboard users would otherwise be left on a button that no longer exists).
-document.addEventListener("htmx:afterSwap", function (event) {
-  var root = event.detail.target && event.detail.target.isConnected
-    ? event.detail.target : document.getElementById("review-panel");
-  var focus = root && root.querySelector && root.querySelector("[data-focus]");
-  if (focus) { focus.focus(); }
+// ---- Focus after every htmx action (issue #17) --------------------------------------------
+// A swap removes the button that was pressed: without this, the focus falls to <body> and
+// keyboard and screen-reader users lose their place. The server marks the message to read
+// next with data-focus (feedback given, question sent to a person, a review decision); it
+// gets the focus once. A refresh by polling keeps the focus where it was, on the element
+// that took the old one's place.
+(function () {
+  var kept = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    var active = document.activeElement;
+    kept = null;
+    if (target && target.id && active && active !== document.body && target.contains(active)) {
+      kept = { id: target.id, tag: active.tagName.toLowerCase(),
+               name: active.getAttribute("name"), cls: (active.className || "").split(" ")[0] };
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    var marked = document.querySelector("[data-focus]:not([data-focus-done])");
+    if (marked) {
+      marked.setAttribute("data-focus-done", "");
+      marked.focus();
+    } else if (kept && document.activeElement === document.body) {
+      var root = document.getElementById(kept.id);
+      var selector = kept.tag + (kept.name ? '[name="' + kept.name + '"]' : "")
+        + (kept.cls ? "." + kept.cls : "");
+      var same = root && (root.matches(selector) ? root : root.querySelector(selector));
+      if (same) { same.focus(); }
+    }
+    kept = null;
+  });
+})();
+
+// A page that opens on an error summary or a message (failed sign-in, a form refused, a
+// document deleted) puts the focus on it, so that it is read first.
+document.addEventListener("DOMContentLoaded", function () {
+  var first = document.querySelector(".error-summary, [data-focus-on-load]");
+  if (first) { first.focus(); }
+});
+
+// The question box: Enter sends the question, Shift+Enter starts a new line (an input
+// method composing a character keeps its Enter).
+document.addEventListener("keydown", function (event) {
+  var box = event.target;
+  if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.ctrlKey
+      || event.altKey || event.metaKey) { return; }
+  if (!box.matches || !box.matches("form.ask-form textarea[name=question]")) { return; }
+  event.preventDefault();
+  var form = box.form;
+  var button = form.querySelector("button[type=submit]");
+  if (button && button.disabled) { return; }
+  if (form.requestSubmit) { form.requestSubmit(button); } else { button.click(); }
 });
 
 // ---- Citizen chat: stream the verified sentences of an answer as they are written --------

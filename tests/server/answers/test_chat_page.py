@@ -50,11 +50,13 @@ def test_stream_then_feedback_from_the_page(client: TestClient, fake_engine: Fak
     assert f'id="answer-{answer_id}"' in page.text  # the session's questions are listed
     thanks = client.post(
         f"/chat/answers/{answer_id}/feedback",
-        headers=headers,
+        headers={**headers, "HX-Request": "true"},
         data={"helpful": "false", "comment": "pas clair"},
     )
     assert thanks.status_code == 200
-    assert "un agent va relire cette réponse" in thanks.text
+    assert thanks.template.name == "_feedback_given.html"  # type: ignore[attr-defined]
+    assert "un agent va la relire" in thanks.text
+    assert 'name="helpful" value="true"' in thanks.text  # they may change their mind
 
 
 def test_script_in_question_or_answer_never_reaches_the_page_raw(

@@ -126,9 +126,21 @@ def test_document_deleted_through_the_api(client: TestClient, verified: tuple) -
 def test_document_deleted_through_the_page(client: TestClient, verified: tuple) -> None:
     verified_id, document, _, citizen = verified
     sign_in(client, "agent")
+    asked = client.post(f"/documents/{document}/delete", headers=FROM_PAGE, follow_redirects=False)
+    # Without the confirmation, nothing goes: the page asks first.
+    assert asked.headers["location"] == f"/documents/{document}/delete"
+    assert _withdrawal(client, verified_id) is None
+    confirm = client.get(f"/documents/{document}/delete")
+    assert confirm.template.name == "document_delete.html"  # type: ignore[attr-defined]
+    assert 'name="confirm" value="yes"' in confirm.text
     deleted = client.post(
-        f"/documents/{document}/delete", headers=FROM_PAGE, follow_redirects=False
+        f"/documents/{document}/delete",
+        headers=FROM_PAGE,
+        data={"confirm": "yes"},
+        follow_redirects=False,
     )
     assert deleted.status_code == 303, deleted.text
+    listing = client.get(deleted.headers["location"])
+    assert "est supprimé. Ses versions restent" in listing.text
     assert _withdrawal(client, verified_id) == "document_deleted"
     assert not _reused(client, citizen)

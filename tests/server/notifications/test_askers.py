@@ -70,6 +70,8 @@ def test_a_rejection_carries_the_reason_and_an_opted_out_student_hears_nothing(
     [mail] = smtp.messages(STUDENT)
     assert mail.subject == "[Guichet] Votre question a été relue"
     assert "Motif : Cette question ne porte pas sur le cours." in mail.text
+    assert "relue par l'enseignant du cours" in mail.text  # #17: in a course, the teacher
+    assert "agent" not in mail.text
 
     school.student.notify_replies = False
     session.commit()

@@ -179,7 +179,7 @@ def test_rejection_reaches_the_asker_politely(client: TestClient, fake_engine: F
     seen = client.get(f"/api/v1/answers/{asked['answer_id']}", headers=student.headers).json()
     assert seen["status"] == "rejected" and seen["answer"] is None
     assert seen["message"] == (
-        "Un agent a relu cette réponse et ne l'a pas validée : revois la leçon 1, partie 2"
+        "L'enseignant a relu cette réponse et ne l'a pas validée : revois la leçon 1, partie 2"
     )
     page = client.get(f"/chat/answers/{asked['answer_id']}", headers=student.headers)
     assert "revois la leçon 1, partie 2" in page.text
@@ -217,7 +217,7 @@ def test_history_csv_and_stats(client: TestClient, fake_engine: FakeEngine) -> N
     assert rows[1]["note"] == "hors sujet"
     stats = client.get("/api/v1/reviews/stats?overdue_minutes=1", headers=teacher.headers).json()
     assert stats["total"]["waiting"] == 1 and stats["total"]["decided"] == 2
-    assert stats["total"]["approval_rate"] == 0.5
+    assert stats["total"]["approval_rate"] == 0.0  # the only approval was edited
     assert stats["total"]["edit_rate"] == 0.5
     assert stats["total"]["rejection_rate"] == 0.5
     assert stats["total"]["median_review_seconds"] is not None

@@ -254,3 +254,14 @@ def test_english_page(client: TestClient) -> None:
     page = client.get("/transparence", headers={"Accept-Language": "en"})
     assert "<h1>Transparency</h1>" in page.text
     assert Translator("en")("transparency.limits_title") in page.text
+
+
+def test_the_public_reads_no_command_names_and_how_to_reach_a_person(
+    client: TestClient,
+) -> None:
+    """#17: no « guichet eval » for the public; « parler à une personne » says how."""
+    page = client.get("/transparence")
+    text = page.text.replace("&#39;", "'")
+    assert "guichet eval" not in text and "GUICHET_" not in text
+    assert "Demander l'aide de l'enseignant" in text  # in a course, the teacher
+    assert FR("transparency.contact_none").replace("&#39;", "'") in text
