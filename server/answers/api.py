@@ -77,9 +77,12 @@ async def ask(
         **ERRORS,
         200: {
             "content": {"text/event-stream": {}},
-            "description": "Events: `started` {answer_id, conversation_id}, `sentence` "
-            "(a verified sentence, as it is written), then `done` (the stored answer, "
-            "same shape as /ask) or `error` {code, message}.",
+            "description": "Events: `started` {answer_id, conversation_id}; `sources` "
+            "{sources: [{n, document_id, chunk_id, title, section}], excerpt: {n, text}} "
+            "as soon as retrieval is done (excerpts of the documents, not yet the answer; "
+            "not sent when every answer of the corpus is reviewed); `sentence` (a "
+            "verified sentence, as it is written); then `done` (the stored answer, same "
+            "shape as /ask) or `error` {code, message}.",
         },
     },
 )
