@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.engine.children import group_has_live_members
+from server.engine.children import group_has_live_members, signal_group
 from server.settings import PROJECT_ROOT, Settings
 from tests.server.engine.fixtures import free_port
 
@@ -75,9 +75,8 @@ def _cli(env: dict[str, str], *args: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, prepared_model_dir: Path) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("supervised")
+def _serve(root: Path, prepared_model_dir: Path) -> Served:
+    """`guichet serve` with the embedded engine over a corpus of one document, ready."""
     data = root / "data"
     settings = Settings(data_dir=data)
     if not settings.engine_python.is_file():
@@ -93,23 +92,10 @@ def served(tmp_path_factory: pytest.TempPathFactory, prepared_model_dir: Path) -
         "GUICHET_ENGINE_PYTHON": str(settings.engine_python),
         "HF_HUB_OFFLINE": "1",
     }
-    _cli(
-        env,
-        "corpus",
-        "create",
-        "supervised-procedures",
-        "--kind",
-        "procedures",
-        "--review",
-        "never",
-    )
-    _cli(
-        env,
-        "ingest",
-        str(PROJECT_ROOT / "corpora/demo/procedures/carte-identite.md"),
-        "--corpus",
-        "supervised-procedures",
-    )
+    corpus = "supervised-procedures"
+    _cli(env, "corpus", "create", corpus, "--kind", "procedures", "--review", "never")
+    document = str(PROJECT_ROOT / "corpora/demo/procedures/carte-identite.md")
+    _cli(env, "ingest", document, "--corpus", corpus)
     log = root / "serve.log"
     with log.open("wb") as sink:
         process = subprocess.Popen(
@@ -123,11 +109,21 @@ def served(tmp_path_factory: pytest.TempPathFactory, prepared_model_dir: Path) -
     server = Served(url=f"http://127.0.0.1:{port}", data=data, process=process, log=log)
     try:
         server.wait_for("ready", lambda r: r.status_code == 200)
+    except BaseException:
+        process.kill()
+        raise
+    return server
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory, prepared_model_dir: Path) -> Iterator[Served]:
+    server = _serve(tmp_path_factory.mktemp("supervised"), prepared_model_dir)
+    try:
         yield server
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(60)
+        if server.process.poll() is None:
+            server.process.kill()
+            server.process.wait(60)
 
 
 def test_engine_killed_is_restarted_and_answers_again(served: Served) -> None:
@@ -190,3 +186,21 @@ def _group_members(pgid: int) -> list[str]:
         except (OSError, IndexError):
             continue
     return members
+
+
+def test_serve_killed_by_sigkill_leaves_no_engine_process(
+    tmp_path: Path, prepared_model_dir: Path
+) -> None:
+    """The app crashing hard (SIGKILL, the out-of-memory killer): no `finally` runs, the
+    engine learns of it from the kernel (parent-death signal) and ends its group."""
+    served = _serve(tmp_path, prepared_model_dir)
+    engine_pid = int(str(served.engine_status()["pid"]))
+    served.process.kill()
+    served.process.wait(60)
+    deadline = time.monotonic() + 120  # a deadline for waiting, not a measured duration
+    try:
+        while group_has_live_members(engine_pid):
+            assert time.monotonic() < deadline, _group_members(engine_pid)
+            time.sleep(1)
+    finally:
+        signal_group(engine_pid, signal.SIGKILL)  # whatever the outcome, nothing lingers
