@@ -57,15 +57,23 @@ def get_current_user(request: Request, session: DbSession) -> User | None:
         # Persist last_used_at (and its audit line) even if the route then fails.
         session.commit()
         return user
-    user_id = request.session.get("user_id")
-    if isinstance(user_id, int):
-        account = session.get(User, user_id)
-        if (
-            account is not None
-            and account.active
-            and request.session.get("pw") == session_fingerprint(account)
-        ):
-            return account
+    return session_user(request, session)
+
+
+def session_user(request: Request, session: Session) -> User | None:
+    """The account signed in by the request's session cookie, while that sign-in holds:
+    the account active and its sessions not ended since (the fingerprint of its password
+    hash and session version). Pages and the menu use the same rule as the API."""
+    user_id = request.session.get("user_id") if "session" in request.scope else None
+    if not isinstance(user_id, int):
+        return None
+    account = session.get(User, user_id)
+    if (
+        account is not None
+        and account.active
+        and request.session.get("pw") == session_fingerprint(account)
+    ):
+        return account
     return None
 
 

@@ -17,7 +17,6 @@ from markupsafe import Markup, escape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from accounts.models import User
 from server.i18n import Translator
 from server.navigation import Navigation, navigation_of
 
@@ -116,12 +115,13 @@ def navigation(request: Request) -> dict[str, Any]:
     """The context processor: ``nav`` for the person behind the request's session."""
     if "hx-request" in request.headers:
         return {}  # partials have no header: no query for them (a route may pass its own)
-    user_id = request.session.get("user_id") if "session" in request.scope else None
+    from server.deps import session_user
+
     guichet = getattr(request.app.state, "guichet", None)
-    if not isinstance(user_id, int) or guichet is None:
+    if "session" not in request.scope or guichet is None:
         return {"nav": Navigation()}
     with guichet.sessions() as session:
-        return {"nav": navigation_of(session=session, user=session.get(User, user_id))}
+        return {"nav": navigation_of(session=session, user=session_user(request, session))}
 
 
 def make_templates(directory: Path) -> Jinja2Templates:

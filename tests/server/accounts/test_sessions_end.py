@@ -41,6 +41,22 @@ def test_sign_out_ends_the_session_server_side(secure_client: TestClient) -> Non
     assert secure_client.get("/api/v1/me").status_code == 200
 
 
+def test_a_replayed_session_shows_the_menu_of_a_visitor(secure_client: TestClient) -> None:
+    """The menu follows the same sign-in rule as the API: no review count, no account
+    links for a session that was ended."""
+    add_user(secure_client, "admin-sortie", Role.admin)
+    sign_in(secure_client, "admin-sortie")
+    saved = secure_client.cookies[SESSION_COOKIE]
+    assert 'href="/admin"' in secure_client.get("/").text
+    csrf_of(secure_client, "/account")
+    secure_client.post("/logout", headers=FROM_PAGE, follow_redirects=False)
+
+    secure_client.cookies.set(SESSION_COOKIE, saved)
+    page = secure_client.get("/").text
+    assert 'href="/admin"' not in page and 'action="/logout"' not in page
+    assert 'href="/login"' in page
+
+
 def test_password_change_ends_other_sessions_and_can_revoke_every_token(
     secure_client: TestClient,
 ) -> None:
