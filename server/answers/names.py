@@ -39,7 +39,7 @@ _POSTCODE_TOWN = re.compile(rf"\b{_TOWN}")
 _WAY_START = re.compile(rf"^(?:{_WAYS})\b", re.IGNORECASE)
 # A name right after one of these words names a place or an institution, not a person.
 _INSTITUTION = re.compile(
-    rf"(?:{_WAYS}|école|ecole|collège|college|lycée|lycee|université|universite|stade|salle|"
+    rf"\b(?:{_WAYS}|école|ecole|collège|college|lycée|lycee|université|universite|stade|salle|"
     r"gymnase|hôpital|hopital|clinique|centre|médiathèque|mediatheque|bibliothèque|"
     r"bibliotheque|musée|musee|parc|jardin|pont|gare|station|métro|metro|institut|"
     r"fondation|maison|espace|piscine|théâtre|theatre|église|eglise)"
