@@ -65,6 +65,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
+@pytest.fixture
+def steady_rate_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the rate limits' clock inside one window for the whole test.
+
+    Budgets are counted per minute (and per quarter hour for sign-ins); a test that
+    spends one across a window boundary would see its counter start again.
+    """
+    import types
+
+    from server.security import ratelimit
+
+    now = (int(ratelimit.time.time()) // 3600) * 3600 + 1
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: now))
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer()

@@ -37,6 +37,7 @@ from tests.server.accounts_fixtures import (  # noqa: F401 - fixtures
     token_for,
 )
 
+pytestmark = pytest.mark.usefixtures("steady_rate_windows")
 WEB = Path(__file__).resolve().parents[2] / "web" / "templates"
 SCRIPT = "<script>alert('xss')</script>"
 

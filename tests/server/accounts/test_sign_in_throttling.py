@@ -20,6 +20,7 @@ from tests.fake_engine import FakeEngine
 from tests.server.accounts_fixtures import FROM_PAGE, PASSWORD, add_user, csrf_of
 from tests.storage import Storage
 
+pytestmark = pytest.mark.usefixtures("steady_rate_windows")
 PROXY = "10.0.0.254"
 LOW = SecurityOptions(ask_per_minute=2, login_per_minute=3)
 
