@@ -74,9 +74,10 @@ def test_password_change_ends_other_sessions_and_can_revoke_every_token(
     assert changed.status_code == 204
     # Without asking, tokens keep working; the session signed in before does not.
     assert secure_client.get("/api/v1/me", headers=bearer).status_code == 200
-    with TestClient(secure_client.app) as replay:
-        replay.cookies.set(SESSION_COOKIE, elsewhere)
-        assert replay.get("/api/v1/me").status_code == 401
+    # Another browser on the same running app (no second start-up: one app, one state).
+    replay = TestClient(secure_client.app)
+    replay.cookies.set(SESSION_COOKIE, elsewhere)
+    assert replay.get("/api/v1/me").status_code == 401
 
     revoked = secure_client.post(
         "/api/v1/me/password",
