@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 from accounts.models import User
 from accounts.permissions import require_admin, require_signed_in
 from accounts.tokens import restrict_to_token, user_for_token
-from accounts.users import session_fingerprint
 from server.errors import ApiError
 from server.errors import translator as _translator
 from server.i18n import Translator
+from server.security.sessions import session_user
 from server.state import AppState, state_of
 
 
@@ -58,23 +58,6 @@ def get_current_user(request: Request, session: DbSession) -> User | None:
         session.commit()
         return user
     return session_user(request, session)
-
-
-def session_user(request: Request, session: Session) -> User | None:
-    """The account signed in by the request's session cookie, while that sign-in holds:
-    the account active and its sessions not ended since (the fingerprint of its password
-    hash and session version). Pages and the menu use the same rule as the API."""
-    user_id = request.session.get("user_id") if "session" in request.scope else None
-    if not isinstance(user_id, int):
-        return None
-    account = session.get(User, user_id)
-    if (
-        account is not None
-        and account.active
-        and request.session.get("pw") == session_fingerprint(account)
-    ):
-        return account
-    return None
 
 
 CurrentUser = Annotated[User | None, Depends(get_current_user)]

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse
 
 from server.i18n import Translator
 from server.navigation import Navigation, navigation_of
+from server.security.sessions import session_user
 
 _MARKER = re.compile(r"\[(\d{1,2})\]")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -115,8 +116,6 @@ def navigation(request: Request) -> dict[str, Any]:
     """The context processor: ``nav`` for the person behind the request's session."""
     if "hx-request" in request.headers:
         return {}  # partials have no header: no query for them (a route may pass its own)
-    from server.deps import session_user
-
     guichet = getattr(request.app.state, "guichet", None)
     if "session" not in request.scope or guichet is None:
         return {"nav": Navigation()}

@@ -11,6 +11,7 @@ import time
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any
 
+from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.types import Scope
@@ -69,6 +70,23 @@ def start_session(request: Request, user: User) -> None:
 def refresh_session(request: Request, user: User) -> None:
     """Keep this session valid after the user changed their own password."""
     request.session["pw"] = session_fingerprint(user)
+
+
+def session_user(request: HTTPConnection, session: Session) -> User | None:
+    """The account signed in by the request's session cookie, while that sign-in holds:
+    the account active and its sessions not ended since (the fingerprint of its password
+    hash and session version). Pages and the menu use the same rule as the API."""
+    user_id = request.session.get("user_id") if "session" in request.scope else None
+    if not isinstance(user_id, int):
+        return None
+    account = session.get(User, user_id)
+    if (
+        account is not None
+        and account.active
+        and request.session.get("pw") == session_fingerprint(account)
+    ):
+        return account
+    return None
 
 
 def end_session(request: Request) -> None:
