@@ -7,7 +7,7 @@ import zipfile
 import zlib
 
 
-def _pdf(objects: list[bytes]) -> bytes:
+def assemble_pdf(objects: list[bytes]) -> bytes:
     """Assemble a PDF with a correct cross-reference table from numbered object bodies."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
@@ -52,7 +52,7 @@ def make_text_pdf(pages: list[list[str]]) -> bytes:
     objects.append(
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
     )
-    return _pdf(objects)
+    return assemble_pdf(objects)
 
 
 # A 5x7 pixel font, enough for the word the OCR test draws.
@@ -86,7 +86,7 @@ def make_scanned_pdf(word: str | None = None) -> bytes:
         width, height, pixels = 64, 64, bytes(range(0, 256, 4)) * 64
     else:
         width, height, pixels = _render(word)
-    return _pdf(
+    return assemble_pdf(
         [
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",

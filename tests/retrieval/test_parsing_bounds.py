@@ -15,6 +15,7 @@ from retrieval.parsing import ParseError, parse_document
 from retrieval.parsing.isolated import ParseLimits, parse_isolated
 from retrieval.parsing.office import MAX_XML_BYTES
 from retrieval.parsing.pdf import _page_images
+from tests.retrieval.files import assemble_pdf
 
 MAX = 50 * 1024 * 1024
 
@@ -31,20 +32,7 @@ def make_pdf(content: bytes, *, extra: list[bytes] | None = None, xobject: bool 
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         *(extra or [b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]),
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
-    for offset in offsets:
-        out.write(b"%010d 00000 n \n" % offset)
-    out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    )
-    return out.getvalue()
+    return assemble_pdf(objects)
 
 
 def test_pdf_image_inflates_no_more_than_it_declares() -> None:
