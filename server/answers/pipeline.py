@@ -305,7 +305,13 @@ class AnswerService:
 
     def _candidates(self, corpus: str, question: str, passages: list[Passage]) -> list[Candidate]:
         sources = [
-            SourcePassage(n, p.chunk.title, p.chunk.section, p.chunk.text)
+            SourcePassage(
+                n,
+                p.chunk.title,
+                p.chunk.section,
+                p.chunk.text,
+                opens_section=self._index.opens_section(corpus=corpus, chunk=p.chunk),
+            )
             for n, p in enumerate(passages, start=1)
         ]
         return self._extractor(corpus).candidates(question, sources)
