@@ -71,12 +71,15 @@ class Prepared:
     verified: bool = False
     standalone: str = ""  # the question as searched (a follow-up rewritten)
     passages: list[Passage] = field(default_factory=list)
-    searched: list[Passage] | None = None  # the question as asked, searched before storing
     candidates: list[Candidate] = field(default_factory=list)
     judgement: Judgement | None = None
     engine_calls: list[Generation] = field(default_factory=list)  # for tokens and energy
+    doubtful: bool = False  # weak support, known from retrieval before anything is shown
 
     @property
     def stream_allowed(self) -> bool:
-        """Sentences are shown as they come unless every answer is held for review."""
+        """Sentences are shown as they come unless every answer is held for review, or
+        nobody reviews and the answer is doubtful (it will be declined: nothing shows)."""
+        if self.corpus.policy == ReviewPolicy.never:
+            return not self.doubtful
         return self.corpus.policy != ReviewPolicy.always

@@ -150,14 +150,10 @@ class AnswerService:
         start = time.perf_counter()
         for name in names:
             try:
-                self._candidates(name, "démarche", self._search(name, "démarche"))
+                self._candidates(name, "démarche", self.search(name, "démarche"))
             except Exception:  # a corpus that cannot be searched says so when asked
                 log.warning("corpus %s: not opened ahead of questions", name, exc_info=True)
         log.info("%d corpora ready for questions (%.1f s)", len(names), time.perf_counter() - start)
-
-    def search(self, corpus: str, query: str) -> list[Passage]:
-        """The passages a question would be answered from (public for benchmarks)."""
-        return self._search(corpus, query)
 
     # -- steps -------------------------------------------------------------------
 
@@ -174,10 +170,11 @@ class AnswerService:
         if prepared.judgement is None or not prepared.judgement.covered:
             yield "done", await to_thread.run_sync(self._finish, prepared, None, None)
             return
-        if prepared.stream_allowed:
-            yield "sources", sources_found(prepared)
         chosen = await self._drafter.choose(prepared) if self.model_chooses else None
         extractive = self._extractor(prepared.corpus.name).compose(prepared.candidates, chosen)
+        prepared.doubtful = prepared.judgement.weak or extractive.coverage < ANSWER_FOCUS
+        if prepared.stream_allowed:
+            yield "sources", sources_found(prepared)
         if self.mode == AnswerMode.extractive:
             if prepared.stream_allowed:
                 for line in extractive.text.splitlines():
@@ -209,9 +206,6 @@ class AnswerService:
         self, corpus_name: str, question: str, conversation_id: str | None, caller: Caller
     ) -> Prepared:
         masked = mask_personal_data(question.strip())
-        # Searched before the transaction (retrieval never runs under the database's write
-        # lock): the best passage tells which document answers, for verified answers.
-        searched = self._search(corpus_name, masked.text)
         with transaction(self._sessions) as session:
             corpus = get_corpus(session=session, name=corpus_name)
             if corpus is None:
@@ -251,23 +245,15 @@ class AnswerService:
                 language=answer.language,
                 previous=previous,
                 standalone=masked.text,
-                searched=searched,
             )
             if previous is None:
-                prepared.verified = self._reuse_verified(session, corpus, answer, searched)
+                prepared.verified = self._reuse_verified(session, corpus, answer)
         return prepared
 
-    def _reuse_verified(
-        self, session: Session, corpus: Corpus, answer: Answer, searched: list[Passage]
-    ) -> bool:
+    def _reuse_verified(self, session: Session, corpus: Corpus, answer: Answer) -> bool:
         """Serve an answer a reviewer verified for a close paraphrase, if there is one."""
-        best = searched[0].chunk.document_id if searched else ""
         match = find_verified(
-            session=session,
-            index=self._index,
-            corpus=corpus,
-            question=answer.question,
-            best_document=int(best) if best.isdigit() else None,
+            session=session, index=self._index, corpus=corpus, question=answer.question
         )
         if not match:
             return False
@@ -279,8 +265,9 @@ class AnswerService:
         with transaction(self._sessions) as session:
             return session.get_one(Answer, answer_id)
 
-    def _search(self, corpus: str, query: str) -> list[Passage]:
-        """Retrieve passages, leaving out any that tries to instruct the model."""
+    def search(self, corpus: str, query: str) -> list[Passage]:
+        """The passages a question is answered from: those that try to instruct the model
+        are left out."""
         passages = self._index.search(corpus=corpus, query=query, k=self._k)
         safe = [p for p in passages if not looks_like_injection(p.chunk.text)]
         if len(safe) < len(passages):
@@ -294,8 +281,7 @@ class AnswerService:
 
     def _retrieve(self, prepared: Prepared) -> None:
         """Passages, their scored units, and whether they cover the question."""
-        searched = prepared.searched if prepared.standalone == prepared.question else None
-        prepared.passages = searched or self._search(prepared.corpus.name, prepared.standalone)
+        prepared.passages = self.search(prepared.corpus.name, prepared.standalone)
         prepared.candidates = self._candidates(
             prepared.corpus.name, prepared.standalone, prepared.passages
         )
@@ -385,11 +371,12 @@ class AnswerService:
             return answer
 
     def _keep_for_agent(self, prepared: Prepared, reason: Reason) -> Answer:
+        """The answer cannot be written now: keep the question and queue it for a person."""
         with transaction(self._sessions) as session:
             answer = session.get_one(Answer, prepared.answer_id)
             queue_for_agent(
-                session,
-                answer,
+                session=session,
+                answer=answer,
                 query=prepared.standalone,
                 passages=prepared.passages,
                 reason=reason,

@@ -66,7 +66,7 @@ def passage_records(passages: list[Passage]) -> list[dict[str, Any]]:
 
 
 def queue_for_agent(
-    session: Session, answer: Answer, *, query: str, passages: list[Passage], reason: Reason
+    *, session: Session, answer: Answer, query: str, passages: list[Passage], reason: Reason
 ) -> None:
     """The answer cannot be written now (engine down or refusing, a failure): keep the
     question with what was found, and queue it for a person."""
