@@ -70,9 +70,10 @@ def flag(code: Reason, detail: str = "") -> dict[str, str]:
     return {"code": code.value, "detail": detail}
 
 
-# Flags that doubt the answer itself (not its topic): where nobody reviews answers (policy
-# ``never``), such an answer is not released but declined: right or silent.
-DOUBTS = frozenset({Reason.weak_support, Reason.citation_invalid, Reason.truncated})
+# Flags that doubt the answer itself: where nobody reviews answers (policy ``never``), such
+# an answer is not released but declined: right or silent. A cut draft or an invalid
+# citation is not among them: what is kept of such a draft passed every check.
+DOUBTS = frozenset({Reason.weak_support})
 
 
 def decide(*, policy: ReviewPolicy, reasons: list[dict[str, str]], has_answer: bool) -> Decision:

@@ -18,8 +18,8 @@ from server.accounts import api as accounts_api
 from server.accounts import pages as accounts_pages
 from server.admin import api as admin_api
 from server.admin import pages as admin_pages
+from server.answers import ahead, names
 from server.answers import api as answers_api
-from server.answers import names
 from server.answers import pages as answers_pages
 from server.courses import api as courses_api
 from server.courses import pages as courses_pages
@@ -102,6 +102,7 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await chores
             await warming  # a thread cannot be cancelled; it is short
+            ahead.stop()
             await naming
             await to_thread.run_sync(state.sync_worker.stop)
             await to_thread.run_sync(state.worker.stop)

@@ -10,6 +10,7 @@ units of its passages: the first asker finds them ready.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -23,17 +24,50 @@ log = logging.getLogger(__name__)
 BATCH = 16  # texts per call: the embedder is shared with questions, never held long
 
 
+_worker: ThreadPoolExecutor | None = None
+_worker_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """One background thread per process: jobs run one after the other, in order."""
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guichet-units")
+        return _worker
+
+
 def embed_units_ahead(index: SearchIndex) -> Hook:
-    """The hook: schedule the embedding of the new version's units. It runs after the
-    transaction, in one thread per lifecycle, and never fails the change: a unit it
-    misses is embedded when a question first needs it, as before."""
-    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="guichet-units")
+    """The hook: schedule the embedding of the new version's units. It is told inside the
+    change's transaction, but only schedules work, and never fails the change: a unit the
+    work misses is embedded when a question first needs it, as before."""
 
     def hook(session: Session, change: DocumentChange) -> None:
-        if change.version is not None:
-            worker.submit(_embed, index, change.corpus, str(change.document_id))
+        if change.version is None:
+            return
+        try:
+            _executor().submit(_embed, index, change.corpus, str(change.document_id))
+        except RuntimeError:  # the process is stopping
+            log.info("document %s: units left to be embedded on first use", change.document_id)
 
     return hook
+
+
+def wait() -> None:
+    """Return once the work scheduled so far is done (a command, before it exits)."""
+    with _worker_lock:
+        worker = _worker
+    if worker is not None:
+        worker.submit(lambda: None).result()
+
+
+def stop() -> None:
+    """Drop the work not started yet (the app is stopping; the job running ends alone)."""
+    global _worker
+    with _worker_lock:
+        worker, _worker = _worker, None
+    if worker is not None:
+        worker.shutdown(wait=False, cancel_futures=True)
 
 
 def _embed(index: SearchIndex, corpus: str, document_id: str) -> None:

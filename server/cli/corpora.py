@@ -21,6 +21,7 @@ from corpora.models import CorpusKind, Document, DocumentStatus, ReviewPolicy
 from corpora.repository import CorpusError, create_corpus, get_corpus
 from corpora.uploads import UploadError
 from database import transaction
+from server.answers import ahead
 from server.cli.common import (
     app,
     console,
@@ -153,6 +154,7 @@ def ingest(
     settings = load_settings()
     files = files_of(paths)
     failures = ingest_files(settings, corpus, files, search_index(settings))
+    _prepare_answers()
     out.print(tr("cli.ingested", done=len(files) - failures, failed=failures))
     if failures:
         raise typer.Exit(2)
@@ -176,4 +178,12 @@ def demo() -> None:
                     review_policy=spec.review,
                 )
         ingest_files(settings, spec.name, files_of([spec.folder]), index)
+    _prepare_answers()
     out.print(tr("cli.demo_ready"))
+
+
+def _prepare_answers() -> None:
+    """Wait, saying so, for the new versions' units to be embedded (server/answers/ahead.py):
+    the first questions are then answered at once."""
+    with console.status(tr("cli.preparing_answers")):
+        ahead.wait()
