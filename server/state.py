@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from corpora.lifecycle import DocumentLifecycle
+from corpora.originals import adopt_files
 from corpora.sources.secrets import SecretBox
 from corpora.sources.sync import Synchronizer
 from database import make_engine, make_session_factory
@@ -66,11 +67,14 @@ def open_search_index(settings: Settings) -> SearchIndex:
 
 
 def open_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
-    """The engine of the configured database, migrated to the latest schema, and its sessions."""
+    """The engine of the configured database, migrated to the latest schema, and its
+    sessions; originals an older install kept on this host's disk are moved into it."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = make_engine(settings.sqlalchemy_url)
     upgrade(db)
-    return db, make_session_factory(db)
+    sessions = make_session_factory(db)
+    adopt_files(sessions=sessions)
+    return db, sessions
 
 
 def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -> AppState:
@@ -87,7 +91,8 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
         http_client=llm_http,
     )
     documents = document_lifecycle(sessions=sessions, index=index, settings=settings)
-    sync = synchronizer(sessions=sessions, documents=documents, settings=settings)
+    secrets = secret_box(settings, db)
+    sync = synchronizer(sessions=sessions, documents=documents, settings=settings, secrets=secrets)
     return AppState(
         settings=settings,
         db=db,
@@ -105,7 +110,7 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
         worker=IndexingWorker(documents),
         sync=sync,
         sync_worker=SyncWorker(sync, sessions, enabled=settings.sync_scheduler),
-        secrets=secret_box(settings),
+        secrets=secrets,
         notifier=build_notifier(settings, sessions),
     )
 
