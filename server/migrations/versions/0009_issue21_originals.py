@@ -43,6 +43,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # The originals live only here now: going back would delete them without a trace.
+    kept = op.get_bind().execute(sa.text("SELECT COUNT(*) FROM original_parts")).scalar()
+    if kept:
+        raise RuntimeError("original_parts holds uploaded originals: export them first")
     with op.batch_alter_table("document_versions") as batch:
         batch.alter_column("stored_path", existing_type=sa.String(length=500), nullable=False)
     op.drop_table("instance_secrets")
