@@ -54,10 +54,14 @@ class AppState:
         return EnergyRates.from_settings(self.settings)
 
 
-def open_search_index(settings: Settings) -> SearchIndex:
-    """Catalog under the data folder, Chroma embedded or on a server, the embedder loaded."""
+def open_search_index(settings: Settings, db: Engine | None = None) -> SearchIndex:
+    """Catalog in the application's database (``db``, or the configured one, migrated),
+    Chroma embedded or on a server, the embedder loaded."""
+    if db is None:
+        db, _ = open_database(settings)
     return SearchIndex(
         root=settings.data_dir,
+        database=db,
         embedder=load_embedder(settings.embedding_model, cache=settings.embedding_cache_path),
         chroma_url=settings.chroma_url,
         chroma_database=settings.chroma_database,
@@ -77,7 +81,7 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
     """Open the database, the search index and the engine client (``llm_http``: an
     ``httpx.AsyncClient`` tests put a fake transport under)."""
     db, sessions = open_database(settings)
-    index = open_search_index(settings)
+    index = open_search_index(settings, db)
     llm = LLMClient(
         base_url=settings.effective_llm_base_url,
         model=settings.llm_model,
