@@ -30,6 +30,7 @@ from retrieval.chunking import indexed_text
 from retrieval.embedding import TextEmbedder
 from retrieval.errors import RetrievalError
 from retrieval.fusion import Candidate, FusionRule, fuse, rule_for
+from retrieval.legacy import import_legacy_catalog
 from retrieval.lexical import LexicalIndex, LexicalIndexes
 from retrieval.reranking import RERANK_DEPTH, CrossEncoderReranker, PairScorer
 from retrieval.types import Chunk, Passage
@@ -87,6 +88,7 @@ class SearchIndex:
             database = private_engine(f"sqlite:///{(self.root / 'retrieval-catalog.db').resolve()}")
             database.dispose()
         self.catalog = Catalog(database)
+        import_legacy_catalog(catalog=self.catalog, root=self.root)
         self.vectors = VectorStore(
             root=self.root,
             catalog=self.catalog,

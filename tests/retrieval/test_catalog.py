@@ -6,6 +6,7 @@ Run on the SQLite default and, with ``--db postgres``, on a real PostgreSQL serv
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -212,3 +213,55 @@ def test_two_hosts_share_one_catalog(
     finally:
         first.close()
         second.close()
+
+
+FORMER_SCHEMA = """
+CREATE TABLE chunks (corpus TEXT, chunk_id TEXT, document_id TEXT, version INTEGER,
+    ordinal INTEGER, title TEXT, section TEXT, page INTEGER, text TEXT, body_terms TEXT,
+    head_terms TEXT, PRIMARY KEY (corpus, chunk_id));
+CREATE TABLE active (corpus TEXT, document_id TEXT, version INTEGER,
+    PRIMARY KEY (corpus, document_id));
+CREATE TABLE generations (corpus TEXT PRIMARY KEY, generation INTEGER);
+"""
+
+
+@pytest.mark.slow
+def test_a_former_catalog_file_is_imported_once(
+    tmp_path: Path, database: Engine, embedder: Embedder, storage: Storage
+) -> None:
+    """An instance upgraded in place keeps its documents searchable without re-indexing."""
+    root = tmp_path / "data"
+    chroma = {"chroma_url": storage.chroma_url, "chroma_database": storage.chroma_database}
+    before = SearchIndex(root=root, embedder=embedder, **chroma)  # a catalog of its own
+    before.replace_document(
+        corpus="c", document_id="passeport", version=1, chunks=chunks_of("passeport")
+    )
+    before.replace_document(
+        corpus="c", document_id="permis", version=2, chunks=chunks_of("permis", 2)
+    )
+    rows = before.catalog.lexical_rows("c")
+    former = sqlite3.connect(root / "retrieval-catalog.sqlite3")
+    former.executescript(FORMER_SCHEMA)
+    for chunk_id, body, head in zip(rows.chunk_ids, rows.body_terms, rows.head_terms, strict=True):
+        c = before.get_chunk(corpus="c", chunk_id=chunk_id)
+        assert c is not None
+        former.execute(
+            "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ("c", c.chunk_id, c.document_id, c.version, c.ordinal, c.title, c.section, c.page,
+             c.text, body, head),
+        )  # fmt: skip
+    former.executemany("INSERT INTO active VALUES ('c', ?, ?)", rows.active.items())
+    former.commit()
+    former.close()
+    before.close()
+
+    after = SearchIndex(root=root, embedder=embedder, database=database, **chroma)
+    try:
+        best = after.search(corpus="c", query="permis de conduire perdu", k=1)[0]
+        assert best.chunk == chunks_of("permis", 2)[0]
+        assert best.lexical_rank == 1 and best.dense_rank == 1  # vectors found as they were
+        assert after.catalog.active_versions("c") == {"passeport": 1, "permis": 2}
+        assert not (root / "retrieval-catalog.sqlite3").exists()
+        assert (root / "retrieval-catalog.sqlite3.imported").exists()
+    finally:
+        after.close()
