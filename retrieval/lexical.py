@@ -186,7 +186,8 @@ class LexicalIndex:
         for name in ("full", "head"):
             base, delta = getattr(self._base, name), getattr(self._delta, name)
             total = float(base.lengths[live].sum() + delta.lengths.sum())
-            self._average[name] = total / self.live if self.live else 1.0
+            # No live term at all (an empty field): the average is then never used.
+            self._average[name] = total / self.live if total else 1.0
 
     # -- refresh ----------------------------------------------------------------------
 

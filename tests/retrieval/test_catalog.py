@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from database import make_engine
 from retrieval.analysis import FrenchAnalyzer
-from retrieval.catalog import Catalog
+from retrieval.catalog import Catalog, LexicalRows
 from retrieval.embedding import Embedder
 from retrieval.index import SearchIndex
 from retrieval.lexical import LexicalIndex, LexicalIndexes
@@ -139,6 +139,13 @@ def test_incremental_refresh_scores_like_a_full_rebuild(
     assert incremental is not first
     writer.close()
     reader.close()
+
+
+def test_chunks_without_headings_score_on_their_text() -> None:
+    """A field no live chunk fills (answers kept without title or section) scores 0."""
+    rows = LexicalRows(1, ["a#0", "b#0"], ["a", "b"], ["permis conduir", "passeport"], ["", ""], {})
+    total, head = LexicalIndex(rows).scores(["permis"])
+    assert total[0] > 0 and total[1] == 0 and not head.any()
 
 
 def test_dropped_corpus_refreshes_in_full(database: Engine) -> None:
