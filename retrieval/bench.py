@@ -139,6 +139,8 @@ def _search_after_changes(
             t0 = time.perf_counter()
             index.search(corpus="bench", query=queries[2 * i + 1], k=k)
             after_change.append(1000 * (time.perf_counter() - t0))
+            if index.lexical_index("bench").active.get(f"d{i}") != 2:
+                raise RuntimeError("the timed search did not see the other process's change")
     finally:
         ours.send(None)
         other.join(timeout=120)
