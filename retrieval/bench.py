@@ -99,10 +99,9 @@ def _other_host(
 ) -> None:
     """Another process with its own data folder on the same catalog database: changes
     the document it is told to (a new version), then says so."""
+    engine = private_engine(url)
     index = SearchIndex(
-        root=Path(root),
-        embedder=_RandomVectors(name, dimension, seed=11),
-        database=private_engine(url),
+        root=Path(root), embedder=_RandomVectors(name, dimension, seed=11), database=engine
     )
     rng = random.Random(11)
     try:
@@ -113,6 +112,7 @@ def _other_host(
             connection.send(d)
     finally:
         index.close()
+        engine.dispose()
 
 
 def _search_after_changes(
@@ -176,7 +176,8 @@ def bench_search(
     root = root or Path(tempfile.mkdtemp(prefix="guichet-bench-"))
     url = database_url or f"sqlite:///{(root / 'bench-catalog.db').resolve()}"
     synthetic = SyntheticEmbedder(embedder, seed=seed)
-    index = SearchIndex(root=root / "host", embedder=synthetic, database=private_engine(url))
+    engine = private_engine(url)
+    index = SearchIndex(root=root / "host", embedder=synthetic, database=engine)
     documents = [
         _synthetic_document(rng, words, d, 1) for d in range(max(1, chunks // CHUNKS_PER_DOCUMENT))
     ]
@@ -210,6 +211,7 @@ def bench_search(
         index, url=url, root=root, words=words, queries=changes, k=k
     )
     index.close()
+    engine.dispose()
     return {
         "chunks": int(matrix.shape[0]),
         "queries": queries,

@@ -54,16 +54,14 @@ class AppState:
         return EnergyRates.from_settings(self.settings)
 
 
-def open_search_index(settings: Settings, db: Engine | None = None) -> SearchIndex:
-    """Catalog in the application's PostgreSQL database (``db``, or the configured one,
-    migrated), Chroma embedded or on a server, the embedder loaded.
+def open_search_index(settings: Settings, db: Engine) -> SearchIndex:
+    """Catalog in the application's PostgreSQL database (``db``, migrated), Chroma
+    embedded or on a server, the embedder loaded.
 
     With SQLite the catalog keeps a file of its own in the data folder: the application
     calls the index inside its own write transactions (deleting a document), and SQLite
     has one writer per file, so a shared file would wait on itself.
     """
-    if db is None:
-        db, _ = open_database(settings)
     return SearchIndex(
         root=settings.data_dir,
         database=None if db.dialect.name == "sqlite" else db,

@@ -12,8 +12,7 @@ from dataclasses import asdict, dataclass
 import pytest
 from sqlalchemy import Engine
 
-from database import make_engine
-from server.schema import upgrade
+from retrieval.catalog import private_engine
 from server.settings import Settings
 
 
@@ -51,11 +50,10 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 def catalog_engine(storage: Storage) -> Engine | None:
-    """The migrated database a bare ``SearchIndex`` keeps its catalog in under this
-    storage: the run's PostgreSQL database, or None (a SQLite file under the index folder,
-    which every process opening that folder shares)."""
+    """The database a bare ``SearchIndex`` keeps its catalog in under this storage: the
+    run's PostgreSQL database with the catalog's tables (made from the models, like the
+    ``sessions`` fixture's tables: the two may share it), or None (a SQLite file under the
+    index folder, which every process opening that folder shares)."""
     if storage.database_url is None:
         return None
-    engine = make_engine(storage.database_url)
-    upgrade(engine)
-    return engine
+    return private_engine(storage.database_url)

@@ -41,7 +41,8 @@ def _bench_corpus(settings: Settings) -> None:
                 kind=procedures.kind,
                 review_policy=ReviewPolicy.never,
             )
-    ingest_files(settings, BENCH_CORPUS, files_of([procedures.folder]), search_index(settings))
+    with search_index(settings) as index:
+        ingest_files(settings, BENCH_CORPUS, files_of([procedures.folder]), index)
 
 
 def _bench_on_demo(work: Callable[[Settings], Coroutine[Any, Any, Any]]) -> Any:

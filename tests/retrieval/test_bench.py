@@ -30,9 +30,11 @@ def test_search_after_another_process_changed_a_document(
     assert result["after_change_ratio_p50"] > 0
     # The other process's new versions are what the catalog now holds (and the bench
     # checked that each timed search saw its change).
-    catalog = Catalog(private_engine(url or f"sqlite:///{(tmp_path / 'bench-catalog.db')}"))
+    written = private_engine(url or f"sqlite:///{(tmp_path / 'bench-catalog.db')}")
+    catalog = Catalog(written)
     versions = catalog.active_versions("bench")
     catalog.close()
+    written.dispose()
     assert sorted(d for d, v in versions.items() if v == 2) == sorted(
         f"d{i}" for i in range(CHANGES)
     )

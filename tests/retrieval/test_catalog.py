@@ -12,16 +12,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect
 
 from database import make_engine
 from retrieval.analysis import FrenchAnalyzer
 from retrieval.catalog import Catalog, LexicalRows
+from retrieval.catalog_tables import TABLES
 from retrieval.embedding import Embedder
 from retrieval.index import SearchIndex
 from retrieval.lexical import LexicalIndex, LexicalIndexes
 from retrieval.types import Chunk
-from server.schema import upgrade
+from server.schema import metadata, upgrade
 from tests.chroma import ChromaServer
 from tests.retrieval.corpus import chunks_of
 from tests.storage import Storage, catalog_engine
@@ -272,3 +275,18 @@ def test_a_former_catalog_file_is_imported_once(
         assert (root / "retrieval-catalog.sqlite3.imported").exists()
     finally:
         after.close()
+
+
+def test_the_migration_makes_the_tables_the_catalog_declares(
+    tmp_path: Path, storage: Storage
+) -> None:
+    """Alembic's 0009 and ``catalog_tables.py`` agree, on SQLite and PostgreSQL."""
+    engine = make_engine(storage.database_url or f"sqlite:///{tmp_path / 'guichet.db'}")
+    try:
+        upgrade(engine)
+        with engine.connect() as connection:
+            differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        assert [d for d in differences if "retrieval_" in str(d)] == []
+        assert {t.name for t in TABLES} <= set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
