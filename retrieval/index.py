@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,12 +27,11 @@ from retrieval.analysis import FrenchAnalyzer
 from retrieval.catalog import Catalog, private_engine
 from retrieval.chunking import indexed_text
 from retrieval.embedding import TextEmbedder
-from retrieval.errors import RetrievalError
 from retrieval.fusion import Candidate, FusionRule, fuse, rule_for
 from retrieval.legacy import import_legacy_catalog
 from retrieval.lexical import LexicalIndex, LexicalIndexes
 from retrieval.reranking import RERANK_DEPTH, CrossEncoderReranker, PairScorer
-from retrieval.types import Chunk, Passage
+from retrieval.types import Chunk, DocumentChunks, Passage
 from retrieval.vectors import DenseHit, VectorStore
 
 logger = logging.getLogger(__name__)
@@ -44,15 +42,6 @@ Progress = Callable[[int, int], None]
 CANDIDATE_POOL = 50
 # Chunks embedded and written per step of an ingestion (also the progress granularity).
 WRITE_BATCH = 256
-
-
-@dataclass(frozen=True)
-class DocumentChunks:
-    """The chunks of one version of one document, for ``SearchIndex.replace_documents``."""
-
-    document_id: str
-    version: int
-    chunks: list[Chunk]
 
 
 class SearchIndex:
@@ -144,7 +133,7 @@ class SearchIndex:
         """
         todo = [d for d in documents if not self._already_active(corpus, d)]
         for doc in todo:
-            _validate(doc)
+            doc.validate()
         total = sum(len(d.chunks) for d in todo)
         if not todo:
             if progress:
@@ -155,7 +144,10 @@ class SearchIndex:
         self.catalog.pending.begin(corpus, versions)
         done = 0
         try:
-            for group in _groups(todo, WRITE_BATCH):
+            for group in DocumentChunks.packed(todo, WRITE_BATCH):
+                # A heartbeat: only a writer silent for PENDING_EXPIRY_S is presumed dead
+                # by other hosts, whatever the length of the whole ingestion.
+                self.catalog.pending.begin(corpus, [(d.document_id, d.version) for d in group])
                 chunks = [c for d in group for c in d.chunks]
                 for start in range(0, len(chunks), WRITE_BATCH):
                     batch = chunks[start : start + WRITE_BATCH]
@@ -384,28 +376,3 @@ class SearchIndex:
     def ping(self) -> bool:
         """True when the vector store answers (for readiness probes)."""
         return self.vectors.ping()
-
-
-def _validate(doc: DocumentChunks) -> None:
-    ids = [c.chunk_id for c in doc.chunks]
-    if len(set(ids)) != len(ids):
-        raise RetrievalError("invalid_chunks", f"duplicate chunk ids in {doc.document_id}")
-    for chunk in doc.chunks:
-        if chunk.document_id != doc.document_id or chunk.version != doc.version:
-            raise RetrievalError(
-                "invalid_chunks", f"chunk {chunk.chunk_id} is not {doc.document_id}@{doc.version}"
-            )
-
-
-def _groups(docs: list[DocumentChunks], size: int) -> Iterable[list[DocumentChunks]]:
-    """Whole documents packed into groups of about ``size`` chunks."""
-    group: list[DocumentChunks] = []
-    count = 0
-    for doc in docs:
-        if group and count + len(doc.chunks) > size:
-            yield group
-            group, count = [], 0
-        group.append(doc)
-        count += len(doc.chunks)
-    if group:
-        yield group
