@@ -14,6 +14,7 @@ import accounts.models  # noqa: F401
 import corpora.models  # noqa: F401
 import corpora.originals  # noqa: F401
 import corpora.sources.models  # noqa: F401
+import retrieval.catalog_tables  # noqa: F401
 import review.models  # noqa: F401
 import server.evaluations.models  # noqa: F401
 import server.notifications.models  # noqa: F401

@@ -55,10 +55,17 @@ class AppState:
         return EnergyRates.from_settings(self.settings)
 
 
-def open_search_index(settings: Settings) -> SearchIndex:
-    """Catalog under the data folder, Chroma embedded or on a server, the embedder loaded."""
+def open_search_index(settings: Settings, db: Engine) -> SearchIndex:
+    """Catalog in the application's PostgreSQL database (``db``, migrated), Chroma
+    embedded or on a server, the embedder loaded.
+
+    With SQLite the catalog keeps a file of its own in the data folder: the application
+    calls the index inside its own write transactions (deleting a document), and SQLite
+    has one writer per file, so a shared file would wait on itself.
+    """
     return SearchIndex(
         root=settings.data_dir,
+        database=None if db.dialect.name == "sqlite" else db,
         embedder=load_embedder(settings.embedding_model, cache=settings.embedding_cache_path),
         chroma_url=settings.chroma_url,
         chroma_database=settings.chroma_database,
@@ -81,7 +88,7 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
     """Open the database, the search index and the engine client (``llm_http``: an
     ``httpx.AsyncClient`` tests put a fake transport under)."""
     db, sessions = open_database(settings)
-    index = open_search_index(settings)
+    index = open_search_index(settings, db)
     llm = LLMClient(
         base_url=settings.effective_llm_base_url,
         model=settings.llm_model,

@@ -78,10 +78,19 @@ def database(settings: Settings) -> Iterator[sessionmaker[Session]]:
         engine.dispose()
 
 
-def search_index(settings: Settings) -> SearchIndex:
-    from server.state import open_search_index
+@contextmanager
+def search_index(settings: Settings) -> Iterator[SearchIndex]:
+    """The search index of the configured instance (catalog in its migrated database),
+    closed with its database connections when the command is done."""
+    from server.state import open_database, open_search_index
 
-    return open_search_index(settings)
+    engine, _ = open_database(settings)
+    index = open_search_index(settings, engine)
+    try:
+        yield index
+    finally:
+        index.close()
+        engine.dispose()
 
 
 def files_of(paths: list[Path]) -> list[Path]:
