@@ -226,7 +226,9 @@ def busy(documents: list[DocumentOut]) -> bool:
 def delete_document(
     *, documents: DocumentLifecycle, session: Session, document: Document, by: audit.Actor
 ) -> None:
-    """Take a document out of service (its versions stay in the history), audited."""
+    """Take a document out of service (its versions stay in the history), audited, and
+    committed before the caller answers: the request's session would commit only after the
+    response is sent, and a client (or another host) asking right after must see it gone."""
     audit.record_action(
         session=session,
         event=audit.Event.document_deleted,
@@ -236,3 +238,4 @@ def delete_document(
         version=document.latest_version,
     )
     documents.delete(session=session, document=document)
+    session.commit()
