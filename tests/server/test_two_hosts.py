@@ -112,6 +112,7 @@ def test_what_one_host_does_the_other_serves(
     env_a = {**shared, "GUICHET_DATA_DIR": str(tmp_path / "host-a")}
     env_b = {**shared, "GUICHET_DATA_DIR": str(tmp_path / "host-b")}
     _run(env_a, "corpus", "create", "piscine", "--kind", "procedures", "--review", "always")
+    _run(env_a, "export", "allow", "--corpus", "piscine", "--licence", "Licence Ouverte 2.0")
     token = (
         _run(
             {**env_a, "GUICHET_NEW_PASSWORD": PASSWORD},
@@ -128,6 +129,20 @@ def test_what_one_host_does_the_other_serves(
         b = stack.enter_context(_host(env_b, tmp_path / "host-b.log"))
         agent = stack.enter_context(httpx.Client(timeout=60))
         citizen = stack.enter_context(httpx.Client(timeout=300))
+
+        def ask_on_b() -> dict[str, Any]:
+            asked = citizen.post(
+                f"{b}/api/v1/ask", json={"corpus": "piscine", "question": QUESTION}
+            )
+            assert asked.status_code == 200, asked.text
+            return dict(asked.json())
+
+        def review_of(host: str, answer_id: str) -> dict[str, Any]:
+            reviews = agent.get(f"{host}/api/v1/reviews", headers=bearer).json()["reviews"]
+            return dict(next(r for r in reviews if r["answer_id"] == answer_id))
+
+        def published_on_b() -> str:
+            return citizen.get(f"{b}/transparence/export/piscine/verified.jsonl").text
 
         # The agent signs in on A; B honours the cookie (one key, kept in the database).
         login = agent.get(f"{a}/login").text
@@ -164,10 +179,27 @@ def test_what_one_host_does_the_other_serves(
         _until(indexed(1), "version 1 never indexed")
         assert citizen.get(f"{b}/api/v1/documents/{doc}/original").content == v1
         page = citizen.get(f"{b}/documents/{doc}")
-        assert page.status_code == 200
-        assert f'href="/api/v1/documents/{doc}/original"' in page.text
+        assert page.status_code == 200 and "10 h à 19 h" in page.text
 
-        # A new version uploaded on A is what B serves.
+        # Asked on B, held for review, approved on A and kept as verified: B serves it.
+        first = ask_on_b()
+        assert first["status"] == "pending_review", first
+        review = review_of(a, first["answer_id"])
+        assert {str(c["document_id"]) for c in review["citations"]} == {str(doc)}, review
+        approved = agent.post(
+            f"{a}/api/v1/reviews/{review['id']}/approve",
+            headers=bearer,
+            json={"version": review["version"], "save_verified": True},
+        )
+        assert approved.status_code == 200, approved.text
+        released = citizen.get(f"{b}/api/v1/answers/{first['answer_id']}").json()
+        assert released["status"] == "released" and released["answer"], released
+        assert [str(c["document_id"]) for c in released["citations"]] == [str(doc)]
+        reused = ask_on_b()
+        assert reused["status"] == "released" and reused["verified"], reused
+        assert QUESTION in published_on_b()  # the open-data export, from B
+
+        # A new version on A: B shows and cites it, and the verified answer is withdrawn.
         v2 = POOL.format(price=4).encode()
         agent.post(
             f"{a}/api/v1/corpora/piscine/documents",
@@ -176,10 +208,19 @@ def test_what_one_host_does_the_other_serves(
         )
         _until(indexed(2), "version 2 never indexed")
         assert citizen.get(f"{b}/api/v1/documents/{doc}/original").content == v2
+        page = citizen.get(f"{b}/documents/{doc}").text
+        assert "4 euros" in page and "3 euros" not in page
+        held = ask_on_b()
+        assert held["status"] == "pending_review" and not held["verified"], held
+        assert QUESTION not in published_on_b()
+        review = review_of(b, held["answer_id"])
+        cited = " ".join(c["excerpt"] for c in review["citations"])
+        assert "4 euros" in cited and "3 euros" not in cited, review
 
-        # Deleted on A: gone on B, its page and its original.
+        # Deleted on A: gone on B, its page, its original and its passages.
         gone = agent.delete(f"{a}/api/v1/documents/{doc}", headers=bearer)
         assert gone.status_code == 204
         assert agent.get(f"{b}/api/v1/documents/{doc}", headers=bearer).status_code == 404
         assert citizen.get(f"{b}/api/v1/documents/{doc}/original").status_code == 404
         assert citizen.get(f"{b}/documents/{doc}").status_code == 404
+        assert all(str(c["document_id"]) != str(doc) for c in ask_on_b()["citations"])
