@@ -23,13 +23,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from corpora import claims
+from corpora import claims, originals
 from corpora.models import Corpus, Document, DocumentStatus, DocumentVersion
 from corpora.uploads import Accepted, accept_upload
 from database import transaction, utcnow
@@ -81,7 +80,6 @@ class DocumentLifecycle:
         *,
         sessions: sessionmaker[Session],
         index: Index,
-        uploads_dir: Path,
         max_bytes: int,
         limits: ParseLimits | None = None,
         max_chunks: int = 0,
@@ -90,7 +88,6 @@ class DocumentLifecycle:
     ) -> None:
         self._sessions = sessions
         self._index = index
-        self.uploads_dir = uploads_dir
         self.max_bytes = max_bytes
         # With a time or memory bound, documents are read in a child process.
         self.limits = limits or ParseLimits(max_bytes=max_bytes)
@@ -117,7 +114,6 @@ class DocumentLifecycle:
             corpus=corpus,
             filename=filename,
             data=data,
-            uploads_dir=self.uploads_dir,
             max_bytes=self.max_bytes,
             uploaded_by=uploaded_by,
             source_url=source_url,
@@ -199,11 +195,19 @@ class DocumentLifecycle:
             document = version.document
             corpus_name = document.corpus.name
             document.status = DocumentStatus.processing
-            path, filename, number = Path(version.stored_path), document.filename, version.version
+            filename, number = document.filename, version.version
+            try:
+                data = originals.read(session=session, version_id=version_id)
+            except originals.MissingOriginal:
+                data = None
+        if data is None:
+            # Only an older install's file on another host's disk, which was never started
+            # since: the agent is told, and may upload it again.
+            return self._failed(version_id, error_code="missing_original", error=None)
         report = self._recorder(version_id, progress)
         try:
             report("parsing", 0, 1)
-            parsed = self._parse(path.read_bytes(), filename)
+            parsed = self._parse(data, filename)
             chunks = chunk_document(parsed, document_id=str(document.id), version=number)
             if not chunks:
                 raise ParseError("empty", filename, "no text")

@@ -120,7 +120,9 @@ class DocumentVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(Integer)
-    stored_path: Mapped[str] = mapped_column(String(500))
+    # Where an older install kept the original on disk, until a host moves it into the
+    # database (corpora/originals.py); None once it is there, as for every new version.
+    stored_path: Mapped[str | None] = mapped_column(String(500), default=None)
     status: Mapped[DocumentStatus] = mapped_column(_enum(DocumentStatus))
     error: Mapped[str | None] = mapped_column(Text, default=None)
     error_code: Mapped[str | None] = mapped_column(String(40), default=None)

@@ -1,4 +1,5 @@
-"""Accepting an upload: keep the original file and open a ``queued`` version.
+"""Accepting an upload: open a ``queued`` version and keep its original in the database
+(corpora/originals.py), in the same transaction.
 
 Indexing happens afterwards, through :class:`corpora.lifecycle.DocumentLifecycle` (a
 background worker in the app, or in the foreground for ``guichet ingest``).
@@ -8,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from corpora import originals
 from corpora.hygiene import clean_line
 from corpora.models import Corpus, Document, DocumentStatus, DocumentVersion
 
@@ -56,7 +56,6 @@ def accept_upload(
     corpus: Corpus,
     filename: str,
     data: bytes,
-    uploads_dir: Path,
     max_bytes: int,
     uploaded_by: int | None = None,
     source_url: str | None = None,
@@ -82,28 +81,23 @@ def accept_upload(
     if source_url is not None:
         document.source_url = source_url[:500]
 
-    version = document.latest_version + 1
-    target = uploads_dir / corpus.name / str(document.id) / f"v{version}{Path(filename).suffix}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(target.suffix + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
-
-    session.add(
-        DocumentVersion(
-            document_id=document.id,
-            version=version,
-            sha256=digest,
-            size_bytes=len(data),
-            stored_path=str(target),
-            status=DocumentStatus.queued,
-            uploaded_by=uploaded_by,
-        )
+    version = DocumentVersion(
+        document_id=document.id,
+        version=document.latest_version + 1,
+        sha256=digest,
+        size_bytes=len(data),
+        status=DocumentStatus.queued,
+        uploaded_by=uploaded_by,
     )
-    document.latest_version = version
+    session.add(version)
+    session.flush()
+    originals.put(session=session, version_id=version.id, data=data)
+    document.latest_version = version.version
     document.status = DocumentStatus.queued
     document.error = document.error_code = None
     document.deleted_at = None
     session.flush()
-    log.info("document %s of corpus %s: version %s queued", document.id, corpus.name, version)
-    return Accepted(document.id, version, DocumentStatus.queued, unchanged=False)
+    log.info(
+        "document %s of corpus %s: version %s queued", document.id, corpus.name, version.version
+    )
+    return Accepted(document.id, version.version, DocumentStatus.queued, unchanged=False)

@@ -1,12 +1,15 @@
 """Retrieval benchmarks, measured side by side in one run.
 
 ``bench_search``: a synthetic corpus of N chunks; hybrid search latency next to an exact
-brute-force search over the very same vectors. ``bench_ingest``: a dataset ingested for
-real next to the same chunks through the embedding model alone.
+brute-force search over the very same vectors, and the first search after another
+process (another host, as far as the catalog can tell) changed one document, next to a
+normal search. ``bench_ingest``: a dataset ingested for real next to the same chunks
+through the embedding model alone.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import tempfile
 import time
@@ -16,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from retrieval.catalog import private_engine
 from retrieval.chunking import indexed_text
 from retrieval.embedding import TextEmbedder
 from retrieval.eval import load_dataset
@@ -23,6 +27,8 @@ from retrieval.index import DocumentChunks, SearchIndex
 from retrieval.types import Chunk
 
 CHUNKS_PER_DOCUMENT = 10
+# Documents another process changes, one at a time, each followed by a timed search.
+CHANGES = 20
 
 
 class SyntheticEmbedder:
@@ -49,6 +55,98 @@ class SyntheticEmbedder:
         return self.real.embed_query_array(text)
 
 
+class _RandomVectors:
+    """Seeded random unit vectors for every text: the other host's embedder (it only
+    writes, and what it writes is synthetic)."""
+
+    def __init__(self, name: str, dimension: int, seed: int) -> None:
+        self.name, self.dimension = name, dimension
+        self._rng = np.random.default_rng(seed)
+
+    def embed_documents_array(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self._rng.standard_normal((len(texts), self.dimension)).astype(np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    def embed_query_array(self, text: str) -> np.ndarray:
+        return self.embed_documents_array([text])[0]
+
+
+def _synthetic_document(
+    rng: random.Random, words: list[str], d: int, version: int
+) -> DocumentChunks:
+    title = " ".join(rng.choices(words, k=5))
+    return DocumentChunks(
+        f"d{d}",
+        version,
+        [
+            Chunk(
+                f"d{d}@v{version}#{o}",
+                f"d{d}",
+                version,
+                o,
+                title,
+                "",
+                None,
+                " ".join(rng.choices(words, k=120)),
+            )
+            for o in range(CHUNKS_PER_DOCUMENT)
+        ],
+    )
+
+
+def _other_host(
+    connection: Any, url: str, root: str, name: str, dimension: int, words: list[str]
+) -> None:
+    """Another process with its own data folder on the same catalog database: changes
+    the document it is told to (a new version), then says so."""
+    engine = private_engine(url)
+    index = SearchIndex(
+        root=Path(root), embedder=_RandomVectors(name, dimension, seed=11), database=engine
+    )
+    rng = random.Random(11)
+    try:
+        while (d := connection.recv()) is not None:
+            index.replace_documents(
+                corpus="bench", documents=[_synthetic_document(rng, words, d, 2)]
+            )
+            connection.send(d)
+    finally:
+        index.close()
+        engine.dispose()
+
+
+def _search_after_changes(
+    index: SearchIndex, *, url: str, root: Path, words: list[str], queries: list[str], k: int
+) -> tuple[list[float], list[float]]:
+    """Normal searches, and searches right after another process changed a document,
+    alternated so that both see the same machine load."""
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    other = context.Process(
+        target=_other_host,
+        args=(theirs, url, str(root / "other-host"), index.embedder.name,
+              index.embedder.dimension, words),
+    )  # fmt: skip
+    other.start()
+    normal, after_change = [], []
+    try:
+        for i in range(CHANGES):
+            t0 = time.perf_counter()
+            index.search(corpus="bench", query=queries[2 * i], k=k)
+            normal.append(1000 * (time.perf_counter() - t0))
+            ours.send(i)
+            ours.recv()
+            t0 = time.perf_counter()
+            index.search(corpus="bench", query=queries[2 * i + 1], k=k)
+            after_change.append(1000 * (time.perf_counter() - t0))
+            if index.lexical_index("bench").active.get(f"d{i}") != 2:
+                raise RuntimeError("the timed search did not see the other process's change")
+    finally:
+        ours.send(None)
+        other.join(timeout=120)
+    return normal, after_change
+
+
 def _percentiles(values: list[float]) -> dict[str, float]:
     return {
         "p50_ms": round(float(np.percentile(values, 50)), 2),
@@ -64,36 +162,25 @@ def bench_search(
     queries: int = 200,
     k: int = 5,
     root: Path | None = None,
+    database_url: str | None = None,
     seed: int = 7,
 ) -> dict[str, Any]:
-    """Hybrid search vs exact brute force over the same vectors, on N synthetic chunks."""
+    """Hybrid search vs exact brute force over the same vectors, on N synthetic chunks;
+    then searches right after another process changed a document vs normal searches.
+
+    The catalog is in ``database_url`` (a throwaway database: its catalog tables are
+    created), by default a SQLite file under ``root``.
+    """
     rng = random.Random(seed)
     words = list(vocabulary)
     root = root or Path(tempfile.mkdtemp(prefix="guichet-bench-"))
+    url = database_url or f"sqlite:///{(root / 'bench-catalog.db').resolve()}"
     synthetic = SyntheticEmbedder(embedder, seed=seed)
-    index = SearchIndex(root=root, embedder=synthetic)
-    documents = []
-    for d in range(max(1, chunks // CHUNKS_PER_DOCUMENT)):
-        title = " ".join(rng.choices(words, k=5))
-        documents.append(
-            DocumentChunks(
-                f"d{d}",
-                1,
-                [
-                    Chunk(
-                        f"d{d}@v1#{o}",
-                        f"d{d}",
-                        1,
-                        o,
-                        title,
-                        "",
-                        None,
-                        " ".join(rng.choices(words, k=120)),
-                    )
-                    for o in range(CHUNKS_PER_DOCUMENT)
-                ],
-            )
-        )
+    engine = private_engine(url)
+    index = SearchIndex(root=root / "host", embedder=synthetic, database=engine)
+    documents = [
+        _synthetic_document(rng, words, d, 1) for d in range(max(1, chunks // CHUNKS_PER_DOCUMENT))
+    ]
     started = time.perf_counter()
     index.replace_documents(corpus="bench", documents=documents)
     ingest_s = time.perf_counter() - started
@@ -117,7 +204,14 @@ def bench_search(
         t2 = time.perf_counter()
         embed.append(1000 * (t1 - t0))
         exact.append(1000 * (t2 - t0))
+    changes = [
+        " ".join(rng.choices(words, k=rng.randint(4, 9))) + f" c{i}" for i in range(2 * CHANGES)
+    ]
+    normal, after_change = _search_after_changes(
+        index, url=url, root=root, words=words, queries=changes, k=k
+    )
     index.close()
+    engine.dispose()
     return {
         "chunks": int(matrix.shape[0]),
         "queries": queries,
@@ -128,6 +222,12 @@ def bench_search(
         "p95_ms": round(float(np.percentile(hybrid, 95)), 2),
         "ingest_s": round(ingest_s, 1),
         "first_search_s": round(first_search_s, 2),
+        "changes": CHANGES,
+        "search_normal": _percentiles(normal),
+        "search_after_change": _percentiles(after_change),
+        "after_change_ratio_p50": round(
+            float(np.percentile(after_change, 50) / np.percentile(normal, 50)), 2
+        ),
     }
 
 

@@ -1,4 +1,4 @@
-"""The search index of all corpora: catalog (SQLite) + dense (Chroma) + lexical (BM25).
+"""The search index of all corpora: catalog (SQL) + dense (Chroma) + lexical (BM25).
 
 Writes are atomic per document: the chunks of a new version are written to the catalog
 and to Chroma first, invisible to search; then one catalog transaction makes the new
@@ -7,31 +7,31 @@ active versions, so it sees the old version or the new one, never a mix, whateve
 in between (an exception, ``kill -9``). Chunks left over by an interrupted write are
 garbage-collected on the next start or write.
 
-Several processes may open the same root: the catalog's per-corpus generation tells each
-one when its in-memory lexical index is stale, and the vector store reloads embedded
-Chroma when another process wrote to it (see ``vectors.py``).
+Several processes, on one host or several, may share the catalog's database: its
+per-corpus generation tells each one when its in-memory lexical index is stale, and its
+change log which documents to refresh (see ``lexical.py``); the vector store reloads
+embedded Chroma when another process wrote to it (see ``vectors.py``).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import Engine
 
 from retrieval.analysis import FrenchAnalyzer
-from retrieval.catalog import Catalog
+from retrieval.catalog import Catalog, private_engine
 from retrieval.chunking import chunk_id, indexed_text
 from retrieval.embedding import TextEmbedder
-from retrieval.errors import RetrievalError
 from retrieval.fusion import Candidate, FusionRule, fuse, rule_for
-from retrieval.lexical import LexicalIndex
+from retrieval.legacy import import_legacy_catalog
+from retrieval.lexical import LexicalIndex, LexicalIndexes
 from retrieval.reranking import RERANK_DEPTH, CrossEncoderReranker, PairScorer
-from retrieval.types import Chunk, Passage
+from retrieval.types import Chunk, DocumentChunks, Passage
 from retrieval.vectors import DenseHit, VectorStore
 
 logger = logging.getLogger(__name__)
@@ -44,20 +44,14 @@ CANDIDATE_POOL = 50
 WRITE_BATCH = 256
 
 
-@dataclass(frozen=True)
-class DocumentChunks:
-    """The chunks of one version of one document, for ``SearchIndex.replace_documents``."""
-
-    document_id: str
-    version: int
-    chunks: list[Chunk]
-
-
 class SearchIndex:
     """Hybrid (BM25 + dense) search over per-corpus indexes kept under one folder.
 
-    ``root`` holds the catalog (``retrieval-catalog.sqlite3``), embedded Chroma (``chroma/``, unless
-    ``chroma_url`` points to a Chroma server) and the inter-process write lock.
+    ``database`` is the SQL database holding the catalog (the application's engine, its
+    schema migrated); without it the catalog is a SQLite file of its own under ``root``
+    (``retrieval-catalog.db``), for tools that run without an application.
+    ``root`` holds embedded Chroma (``chroma/``, unless ``chroma_url`` points to a Chroma
+    server) and the inter-process write lock of embedded Chroma.
     ``chroma_database`` names this instance's Chroma database (created on first use), so
     several instances can share one Chroma server.
     ``reranker_model`` (a local cross-encoder folder) adds a reranking step.
@@ -68,6 +62,7 @@ class SearchIndex:
         *,
         root: Path,
         embedder: TextEmbedder,
+        database: Engine | None = None,
         chroma_url: str | None = None,
         chroma_database: str | None = None,
         reranker_model: str | None = None,
@@ -78,7 +73,11 @@ class SearchIndex:
         self.fusion = fusion or rule_for(embedder.name)
         self.root.mkdir(parents=True, exist_ok=True)
         self.embedder = embedder
-        self.catalog = Catalog(self.root / "retrieval-catalog.sqlite3")
+        if database is None:
+            database = private_engine(f"sqlite:///{(self.root / 'retrieval-catalog.db').resolve()}")
+            database.dispose()
+        self.catalog = Catalog(database)
+        import_legacy_catalog(catalog=self.catalog, root=self.root)
         self.vectors = VectorStore(
             root=self.root,
             catalog=self.catalog,
@@ -91,8 +90,7 @@ class SearchIndex:
         if self.reranker is None and reranker_model:
             self.reranker = CrossEncoderReranker(reranker_model)
         self._analyzer = FrenchAnalyzer()
-        self._lexical: dict[str, LexicalIndex] = {}
-        self._lexical_lock = threading.Lock()
+        self._lexical = LexicalIndexes(self.catalog)
         self.collect_garbage()
 
     def close(self) -> None:
@@ -127,15 +125,15 @@ class SearchIndex:
     ) -> None:
         """Bulk form of ``replace_document``: embeddings are batched across documents.
 
-        Each document still switches atomically on its own; the lexical index is rebuilt
-        once, lazily, at the next search, not once per document. Re-sending the active
+        Each document still switches atomically on its own; the lexical index is
+        refreshed once, lazily, at the next search, not once per document. Re-sending the active
         version with identical chunks is a no-op. New content should come with a new
         version number: re-sending the active version with different chunks overwrites it
         in place, which is not atomic.
         """
         todo = [d for d in documents if not self._already_active(corpus, d)]
         for doc in todo:
-            _validate(doc)
+            doc.validate()
         total = sum(len(d.chunks) for d in todo)
         if not todo:
             if progress:
@@ -143,10 +141,13 @@ class SearchIndex:
             return
         self.collect_garbage(corpus)
         versions = [(d.document_id, d.version) for d in todo]
-        self.catalog.begin_pending(corpus, versions)
+        self.catalog.pending.begin(corpus, versions)
         done = 0
         try:
-            for group in _groups(todo, WRITE_BATCH):
+            for group in DocumentChunks.packed(todo, WRITE_BATCH):
+                # A heartbeat: only a writer silent for PENDING_EXPIRY_S is presumed dead
+                # by other hosts, whatever the length of the whole ingestion.
+                self.catalog.pending.begin(corpus, [(d.document_id, d.version) for d in group])
                 chunks = [c for d in group for c in d.chunks]
                 for start in range(0, len(chunks), WRITE_BATCH):
                     batch = chunks[start : start + WRITE_BATCH]
@@ -163,7 +164,7 @@ class SearchIndex:
             self._abandon(corpus, todo)
             raise
         finally:
-            self.catalog.forget_inflight(corpus, versions)
+            self.catalog.pending.forget_inflight(corpus, versions)
         logger.info("indexed corpus documents=%d chunks=%d", len(todo), total)
 
     def _already_active(self, corpus: str, doc: DocumentChunks) -> bool:
@@ -192,7 +193,7 @@ class SearchIndex:
 
     def _drop_superseded(self, corpus: str, docs: dict[str, DocumentChunks]) -> None:
         """Delete chunks of other versions, and stale ids of a version re-written in place."""
-        stale = self.catalog.stale_versions(corpus, list(docs))
+        stale = self.catalog.pending.stale_versions(corpus, list(docs))
         ids = [i for s in stale for i in s.chunk_ids]
         for doc_id, doc in docs.items():
             keep = {c.chunk_id for c in doc.chunks}
@@ -213,7 +214,7 @@ class SearchIndex:
         try:
             active = self.catalog.active_versions_of(corpus, [d.document_id for d in docs])
             pending = [d for d in docs if active.get(d.document_id) != d.version]
-            self.catalog.end_pending(corpus, [(d.document_id, d.version) for d in pending])
+            self.catalog.pending.end(corpus, [(d.document_id, d.version) for d in pending])
             self._delete_chunks(corpus, [c.chunk_id for d in pending for c in d.chunks])
         except Exception:  # the next start or write collects what is left
             logger.exception("cleanup after interrupted write failed")
@@ -221,7 +222,7 @@ class SearchIndex:
     def delete_document(self, *, corpus: str, document_id: str) -> None:
         """Remove a document from search (both indexes)."""
         self.catalog.deactivate(corpus, [document_id])
-        for stale in self.catalog.stale_versions(corpus, [document_id]):
+        for stale in self.catalog.pending.stale_versions(corpus, [document_id]):
             self._delete_chunks(corpus, stale.chunk_ids)
 
     def drop_corpus(self, *, corpus: str) -> None:
@@ -230,12 +231,11 @@ class SearchIndex:
         with self.vectors.writing():
             self.vectors.drop(corpus)
             self.catalog.forget_corpus(corpus)
-        with self._lexical_lock:
-            self._lexical.pop(corpus, None)
+        self._lexical.forget(corpus)
 
     def collect_garbage(self, corpus: str | None = None) -> int:
         """Delete chunks that are neither active nor being written; returns how many."""
-        stale = self.catalog.stale_versions(corpus)
+        stale = self.catalog.pending.stale_versions(corpus)
         count = 0
         for version in stale:
             self._delete_chunks(version.corpus, version.chunk_ids)
@@ -247,17 +247,8 @@ class SearchIndex:
     # -- reads ----------------------------------------------------------------------------
 
     def lexical_index(self, corpus: str) -> LexicalIndex:
-        """The corpus's BM25 index at the catalog's current generation (rebuilt if stale)."""
-        generation = self.catalog.generation(corpus)
-        index = self._lexical.get(corpus)
-        if index is not None and index.generation == generation:
-            return index
-        with self._lexical_lock:
-            index = self._lexical.get(corpus)
-            if index is None or index.generation != generation:
-                index = LexicalIndex(self.catalog.lexical_rows(corpus))
-                self._lexical[corpus] = index
-        return index
+        """The corpus's BM25 index at the catalog's current generation."""
+        return self._lexical.current(corpus)
 
     def term_weights(self, *, corpus: str, text: str) -> dict[str, tuple[float, bool]]:
         """The analysed terms of ``text`` with their idf in ``corpus`` (how much finding
@@ -394,28 +385,3 @@ class SearchIndex:
     def ping(self) -> bool:
         """True when the vector store answers (for readiness probes)."""
         return self.vectors.ping()
-
-
-def _validate(doc: DocumentChunks) -> None:
-    ids = [c.chunk_id for c in doc.chunks]
-    if len(set(ids)) != len(ids):
-        raise RetrievalError("invalid_chunks", f"duplicate chunk ids in {doc.document_id}")
-    for chunk in doc.chunks:
-        if chunk.document_id != doc.document_id or chunk.version != doc.version:
-            raise RetrievalError(
-                "invalid_chunks", f"chunk {chunk.chunk_id} is not {doc.document_id}@{doc.version}"
-            )
-
-
-def _groups(docs: list[DocumentChunks], size: int) -> Iterable[list[DocumentChunks]]:
-    """Whole documents packed into groups of about ``size`` chunks."""
-    group: list[DocumentChunks] = []
-    count = 0
-    for doc in docs:
-        if group and count + len(doc.chunks) > size:
-            yield group
-            group, count = [], 0
-        group.append(doc)
-        count += len(doc.chunks)
-    if group:
-        yield group

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from retrieval.errors import RetrievalError
 
 SECTION_SEPARATOR = " > "
 
@@ -61,3 +64,39 @@ class Passage:
     dense_rank: int | None = None
     title_score: float | None = None
     rerank_score: float | None = None
+
+
+@dataclass(frozen=True)
+class DocumentChunks:
+    """The chunks of one version of one document, for ``SearchIndex.replace_documents``."""
+
+    document_id: str
+    version: int
+    chunks: list[Chunk]
+
+    def validate(self) -> None:
+        """Raise ``invalid_chunks`` unless every chunk is of this document and version,
+        under an id of its own."""
+        ids = [c.chunk_id for c in self.chunks]
+        if len(set(ids)) != len(ids):
+            raise RetrievalError("invalid_chunks", f"duplicate chunk ids in {self.document_id}")
+        for chunk in self.chunks:
+            if chunk.document_id != self.document_id or chunk.version != self.version:
+                raise RetrievalError(
+                    "invalid_chunks",
+                    f"chunk {chunk.chunk_id} is not {self.document_id}@{self.version}",
+                )
+
+    @staticmethod
+    def packed(docs: list[DocumentChunks], size: int) -> Iterator[list[DocumentChunks]]:
+        """Whole documents packed into groups of about ``size`` chunks."""
+        group: list[DocumentChunks] = []
+        count = 0
+        for doc in docs:
+            if group and count + len(doc.chunks) > size:
+                yield group
+                group, count = [], 0
+            group.append(doc)
+            count += len(doc.chunks)
+        if group:
+            yield group

@@ -4,9 +4,9 @@ Chroma runs either embedded (``PersistentClient`` on disk) or as a server (``Htt
 Embedded Chroma keeps each collection's HNSW graph in memory and does not notice vectors
 written by another process, and two processes writing the same files would lose each
 other's work. So, in embedded mode, writes are serialised across processes by a file lock
-and every write bumps a *vector epoch* in the catalog; a process that sees an epoch it did
-not produce reopens its client (which reloads the graph from disk) before reading or
-writing. A Chroma server needs none of this and is the right choice for many workers.
+and every write bumps the store's *vector epoch* in the catalog; a process that sees an
+epoch it did not produce reopens its client (which reloads the graph from disk) before
+reading or writing. A Chroma server needs none of this and is the right choice for many workers.
 
 Several Guichet instances can share one Chroma server: each names its own Chroma
 *database* (created on first use), so equal corpus names never meet.
@@ -144,7 +144,7 @@ class VectorStore:
         """The client, reopened when another process changed the embedded store."""
         shared = self._shared
         if not self._url:
-            epoch = self._catalog.vector_epoch()
+            epoch = self._catalog.vector_epoch(self._key)
             if epoch != shared.epoch:
                 self._close()
                 shared.epoch = epoch
@@ -183,11 +183,11 @@ class VectorStore:
                     self._fresh_client()
                     # Bumped before writing too: if this process dies mid-write, the
                     # others still know the files changed under their in-memory graph.
-                    self._shared.epoch = self._catalog.bump_vector_epoch()
+                    self._shared.epoch = self._catalog.bump_vector_epoch(self._key)
                     try:
                         yield
                     finally:
-                        self._shared.epoch = self._catalog.bump_vector_epoch()
+                        self._shared.epoch = self._catalog.bump_vector_epoch(self._key)
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
 

@@ -12,10 +12,13 @@ import accounts.audit  # noqa: F401 - registers the tables on the shared metadat
 import accounts.courses  # noqa: F401
 import accounts.models  # noqa: F401
 import corpora.models  # noqa: F401
+import corpora.originals  # noqa: F401
 import corpora.sources.models  # noqa: F401
+import retrieval.catalog_tables  # noqa: F401
 import review.models  # noqa: F401
 import server.evaluations.models  # noqa: F401
 import server.notifications.models  # noqa: F401
+import server.security.keys  # noqa: F401
 import server.security.ratelimit  # noqa: F401
 from database import Base
 

@@ -24,8 +24,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(
         default=Path("data"),
-        description="Folder holding all state: SQL database (SQLite), Chroma, uploaded "
-        "originals, the prepared embedded model.",
+        description="Folder of this host's state: the SQLite database and embedded Chroma "
+        "(when no server is set), the embedding cache, the prepared embedded model, logs. "
+        "Uploaded originals and the session key live in the database.",
     )
     database_url: str | None = Field(
         default=None,
@@ -261,8 +262,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, description="Port the web app listens on.")
     secret_key: str | None = Field(
         default=None,
-        description="Key signing session cookies. Default: generated once and kept in "
-        "`<data_dir>/secret_key`.",
+        description="Key signing session cookies (and encrypting source credentials). "
+        "Default: generated once by the first host that starts and kept in the database, "
+        "so that every host shares it.",
     )
     secure_cookies: bool = Field(
         default=False,
@@ -319,10 +321,6 @@ class Settings(BaseSettings):
     @property
     def embedding_cache_path(self) -> Path:
         return self.embedding_cache or self.data_dir / "embedding-cache.sqlite3"
-
-    @property
-    def uploads_dir(self) -> Path:
-        return self.data_dir / "uploads"
 
     @property
     def engine_model_dir(self) -> Path:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from corpora.lifecycle import DocumentLifecycle
+from corpora.originals import adopt_files
 from corpora.sources.secrets import SecretBox
 from corpora.sources.sync import Synchronizer
 from database import make_engine, make_session_factory
@@ -54,10 +55,17 @@ class AppState:
         return EnergyRates.from_settings(self.settings)
 
 
-def open_search_index(settings: Settings) -> SearchIndex:
-    """Catalog under the data folder, Chroma embedded or on a server, the embedder loaded."""
+def open_search_index(settings: Settings, db: Engine) -> SearchIndex:
+    """Catalog in the application's PostgreSQL database (``db``, migrated), Chroma
+    embedded or on a server, the embedder loaded.
+
+    With SQLite the catalog keeps a file of its own in the data folder: the application
+    calls the index inside its own write transactions (deleting a document), and SQLite
+    has one writer per file, so a shared file would wait on itself.
+    """
     return SearchIndex(
         root=settings.data_dir,
+        database=None if db.dialect.name == "sqlite" else db,
         embedder=load_embedder(settings.embedding_model, cache=settings.embedding_cache_path),
         chroma_url=settings.chroma_url,
         chroma_database=settings.chroma_database,
@@ -66,18 +74,21 @@ def open_search_index(settings: Settings) -> SearchIndex:
 
 
 def open_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
-    """The engine of the configured database, migrated to the latest schema, and its sessions."""
+    """The engine of the configured database, migrated to the latest schema, and its
+    sessions; originals an older install kept on this host's disk are moved into it."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = make_engine(settings.sqlalchemy_url)
     upgrade(db)
-    return db, make_session_factory(db)
+    sessions = make_session_factory(db)
+    adopt_files(sessions=sessions)
+    return db, sessions
 
 
 def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -> AppState:
     """Open the database, the search index and the engine client (``llm_http``: an
     ``httpx.AsyncClient`` tests put a fake transport under)."""
     db, sessions = open_database(settings)
-    index = open_search_index(settings)
+    index = open_search_index(settings, db)
     llm = LLMClient(
         base_url=settings.effective_llm_base_url,
         model=settings.llm_model,
@@ -87,7 +98,8 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
         http_client=llm_http,
     )
     documents = document_lifecycle(sessions=sessions, index=index, settings=settings)
-    sync = synchronizer(sessions=sessions, documents=documents, settings=settings)
+    secrets = secret_box(settings, db)
+    sync = synchronizer(sessions=sessions, documents=documents, settings=settings, secrets=secrets)
     return AppState(
         settings=settings,
         db=db,
@@ -105,7 +117,7 @@ def build_state(settings: Settings, llm_http: httpx.AsyncClient | None = None) -
         worker=IndexingWorker(documents),
         sync=sync,
         sync_worker=SyncWorker(sync, sessions, enabled=settings.sync_scheduler),
-        secrets=secret_box(settings),
+        secrets=secrets,
         notifier=build_notifier(settings, sessions),
     )
 

@@ -106,7 +106,6 @@ def make_document(
                 version=number,
                 sha256=f"{number:064d}",
                 size_bytes=1,
-                stored_path=f"/nowhere/{document.id}/v{number}",
                 status=DocumentStatus.indexed,
                 indexed_at=utcnow(),
             )

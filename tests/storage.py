@@ -10,7 +10,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import pytest
+from sqlalchemy import Engine
 
+from retrieval.catalog import private_engine
 from server.settings import Settings
 
 
@@ -45,3 +47,13 @@ def settings_env(settings: Settings) -> dict[str, str]:
     env = {"GUICHET_DATA_DIR": str(settings.data_dir), "GUICHET_SECRET_KEY": "test-secret"}
     stored = Storage(settings.database_url, settings.chroma_url, settings.chroma_database)
     return {**env, **stored.env()}
+
+
+def catalog_engine(storage: Storage) -> Engine | None:
+    """The database a bare ``SearchIndex`` keeps its catalog in under this storage: the
+    run's PostgreSQL database with the catalog's tables (made from the models, like the
+    ``sessions`` fixture's tables: the two may share it), or None (a SQLite file under the
+    index folder, which every process opening that folder shares)."""
+    if storage.database_url is None:
+        return None
+    return private_engine(storage.database_url)

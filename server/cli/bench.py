@@ -41,7 +41,8 @@ def _bench_corpus(settings: Settings) -> None:
                 kind=procedures.kind,
                 review_policy=ReviewPolicy.never,
             )
-    ingest_files(settings, BENCH_CORPUS, files_of([procedures.folder]), search_index(settings))
+    with search_index(settings) as index:
+        ingest_files(settings, BENCH_CORPUS, files_of([procedures.folder]), index)
 
 
 def _bench_on_demo(work: Callable[[Settings], Coroutine[Any, Any, Any]]) -> Any:
@@ -121,9 +122,18 @@ def _demo_vocabulary() -> list[str]:
 def bench_retrieval(
     chunks: Annotated[int, typer.Option(help="Taille du recueil synthétique.")] = 100_000,
     queries: Annotated[int, typer.Option(help="Requêtes mesurées.")] = 200,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Base jetable du catalogue (ex. PostgreSQL) ; par défaut un fichier SQLite "
+            "temporaire."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Sortie JSON seulement.")] = False,
 ) -> None:
-    """Recherche hybride sur N passages synthétiques, à côté d'une recherche exacte."""
+    """Recherche hybride sur N passages synthétiques, à côté d'une recherche exacte ; puis
+    la recherche juste après un changement fait par un autre processus, à côté d'une
+    recherche ordinaire."""
     import tempfile
 
     from retrieval.bench import bench_search
@@ -137,6 +147,7 @@ def bench_retrieval(
             queries=queries,
             embedder=load_embedder(settings.embedding_model),
             root=Path(root),
+            database_url=database_url,
         )
     print_figures(result, as_json)
 

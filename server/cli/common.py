@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.orm import Session, sessionmaker
 
+from corpora.originals import adopt_files
 from database import make_engine, make_session_factory
 from server.i18n import Translator, negotiate
 from server.schema import upgrade
@@ -64,19 +65,32 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 @contextmanager
 def database(settings: Settings) -> Iterator[sessionmaker[Session]]:
-    """Sessions of the configured database, migrated first."""
+    """Sessions of the configured database, migrated first; originals an older install
+    kept on this host's disk are moved into it (as when the app starts), so that a
+    command indexing them finds them."""
     engine = make_engine(settings.sqlalchemy_url)
     upgrade(engine)
+    sessions = make_session_factory(engine)
+    adopt_files(sessions=sessions)
     try:
-        yield make_session_factory(engine)
+        yield sessions
     finally:
         engine.dispose()
 
 
-def search_index(settings: Settings) -> SearchIndex:
-    from server.state import open_search_index
+@contextmanager
+def search_index(settings: Settings) -> Iterator[SearchIndex]:
+    """The search index of the configured instance (catalog in its migrated database),
+    closed with its database connections when the command is done."""
+    from server.state import open_database, open_search_index
 
-    return open_search_index(settings)
+    engine, _ = open_database(settings)
+    index = open_search_index(settings, engine)
+    try:
+        yield index
+    finally:
+        index.close()
+        engine.dispose()
 
 
 def files_of(paths: list[Path]) -> list[Path]:

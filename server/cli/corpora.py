@@ -153,8 +153,9 @@ def ingest(
     """Ajoute des documents à un recueil et les indexe (barre de progression)."""
     settings = load_settings()
     files = files_of(paths)
-    failures = ingest_files(settings, corpus, files, search_index(settings))
-    _prepare_answers()
+    with search_index(settings) as index:
+        failures = ingest_files(settings, corpus, files, index)
+        _prepare_answers()  # before the index closes: the work reads it
     out.print(tr("cli.ingested", done=len(files) - failures, failed=failures))
     if failures:
         raise typer.Exit(2)
@@ -166,19 +167,19 @@ def demo() -> None:
     from corpora.demo_corpora import DEMO_CORPORA
 
     settings = load_settings()
-    index = search_index(settings)
-    for spec in DEMO_CORPORA:
-        with database(settings) as sessions, transaction(sessions) as session:
-            if get_corpus(session=session, name=spec.name) is None:
-                create_corpus(
-                    session=session,
-                    name=spec.name,
-                    title=spec.title,
-                    kind=spec.kind,
-                    review_policy=spec.review,
-                )
-        ingest_files(settings, spec.name, files_of([spec.folder]), index)
-    _prepare_answers()
+    with search_index(settings) as index:
+        for spec in DEMO_CORPORA:
+            with database(settings) as sessions, transaction(sessions) as session:
+                if get_corpus(session=session, name=spec.name) is None:
+                    create_corpus(
+                        session=session,
+                        name=spec.name,
+                        title=spec.title,
+                        kind=spec.kind,
+                        review_policy=spec.review,
+                    )
+            ingest_files(settings, spec.name, files_of([spec.folder]), index)
+        _prepare_answers()  # before the index closes: the work reads it
     out.print(tr("cli.demo_ready"))
 
 

@@ -58,9 +58,8 @@ def eval_retrieval(
 
     settings = load_settings()
     dataset_folder(dataset)
-    result = evaluate_retrieval(
-        dataset=dataset, index=search_index(settings), corpus=corpus_name(dataset), k=k
-    )
+    with search_index(settings) as index:
+        result = evaluate_retrieval(dataset=dataset, index=index, corpus=corpus_name(dataset), k=k)
     _record(settings, "retrieval", dataset, result, settings.embedding_model)
     print_figures(result, as_json)
 

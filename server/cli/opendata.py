@@ -175,7 +175,7 @@ def import_verified_command(
         if result.imported:
             from server.state import open_search_index  # loads the embedder: only when needed
 
-            index = open_search_index(settings)
+            index = open_search_index(settings, engine)
             try:
                 index_imported(index=index, corpus=target, imported=result.imported)
             finally:

@@ -34,6 +34,7 @@ from corpora.sources.repository import (
 )
 from corpora.sources.sync import RunReport, SyncBusy, Synchronizer
 from database import transaction
+from server.answers import ahead
 from server.cli.common import app, console, database, fail, load_settings, out, search_index, tr
 from server.cli.users import SHELL
 from server.documents.lifecycle import document_lifecycle
@@ -199,26 +200,26 @@ def sync(
                         source=session.get_one(Source, source_id),
                         confirm_removals=True,
                     )
-        documents = document_lifecycle(
-            sessions=sessions, index=search_index(settings), settings=settings
-        )
-        runner = synchronizer(sessions=sessions, documents=documents, settings=settings)
-        runs: list[RunOut] = []
-        trouble = False
-        for source_id in ids:
-            try:
-                report = _run_with_bar(runner, sessions, source_id)
-            except SyncBusy:
-                console.print(f"[yellow]![/] {tr('cli.source_busy', id=source_id)}")
-                trouble = True
-                continue
-            with transaction(sessions) as session:
-                next_run = session.get_one(Source, source_id).next_run_at
-            view = service.run_out(report, tr, next_run_at=next_run)
-            runs.append(view)
-            trouble = trouble or view.status in ("failed", "held")
-            if not as_json:
-                _print_run(view)
+        with search_index(settings) as index:
+            documents = document_lifecycle(sessions=sessions, index=index, settings=settings)
+            runner = synchronizer(sessions=sessions, documents=documents, settings=settings)
+            runs: list[RunOut] = []
+            trouble = False
+            for source_id in ids:
+                try:
+                    report = _run_with_bar(runner, sessions, source_id)
+                except SyncBusy:
+                    console.print(f"[yellow]![/] {tr('cli.source_busy', id=source_id)}")
+                    trouble = True
+                    continue
+                with transaction(sessions) as session:
+                    next_run = session.get_one(Source, source_id).next_run_at
+                view = service.run_out(report, tr, next_run_at=next_run)
+                runs.append(view)
+                trouble = trouble or view.status in ("failed", "held")
+                if not as_json:
+                    _print_run(view)
+            ahead.wait()  # new versions' passages prepared while the index is open
     if as_json:
         print(
             json.dumps(

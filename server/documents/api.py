@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from anyio import to_thread
-from fastapi import APIRouter, File, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi import APIRouter, File, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from corpora import originals
 from corpora.repository import list_documents
 from server.deps import CurrentUser, DbSession, State, Tr
 from server.documents import service
@@ -78,6 +80,33 @@ def documents(name: str, session: DbSession, user: CurrentUser, tr: Tr) -> Docum
 def document(document_id: RowId, session: DbSession, user: CurrentUser, tr: Tr) -> DocumentOut:
     """One document: `queued|processing|indexed|failed`, error, version, chunks, history."""
     return service.document_out(service.managed_document(session, user, document_id), tr)
+
+
+@router.get(
+    "/documents/{document_id}/original",
+    response_class=StreamingResponse,
+    responses={**ERRORS, 200: {"content": {"application/octet-stream": {}}}},
+)
+def original(
+    document_id: RowId,
+    state: State,
+    session: DbSession,
+    user: CurrentUser,
+    version: Annotated[int | None, Query(ge=1, description="A version of the history.")] = None,
+) -> StreamingResponse:
+    """The uploaded file of the version search serves (owners: any version), streamed from
+    the database: any app host serves it."""
+    found = service.original_file(session, user, document_id, version)
+    session.close()  # the parts are read in their own short transactions
+    return StreamingResponse(
+        originals.stream(sessions=state.sessions, version_id=found.version_id),
+        media_type=found.media_type,
+        headers={
+            "Content-Length": str(found.size_bytes),
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.filename)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 @router.delete("/documents/{document_id}", status_code=204, responses=ERRORS)

@@ -44,7 +44,6 @@ def document_lifecycle(
     return DocumentLifecycle(
         sessions=sessions,
         index=index,
-        uploads_dir=settings.uploads_dir,
         max_bytes=settings.max_upload_bytes,
         limits=ParseLimits(
             max_bytes=settings.max_upload_bytes,

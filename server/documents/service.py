@@ -9,7 +9,9 @@ content.
 
 from __future__ import annotations
 
+import mimetypes
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from accounts import audit
 from accounts.models import User
 from accounts.permissions import Action, can, require
+from corpora import originals
 from corpora.lifecycle import DocumentLifecycle
 from corpora.models import Corpus, Document, DocumentStatus
 from corpora.repository import CorpusError, get_corpus
@@ -69,6 +72,37 @@ def readable_document(session: Session, user: User | None, document_id: int) -> 
     if not can(session=session, user=user, action=Action.read_documents, corpus=document.corpus):
         return None
     return document
+
+
+@dataclass(frozen=True)
+class OriginalFile:
+    """An original as it is downloaded: which stored version, and how to name it."""
+
+    version_id: int
+    version: int
+    filename: str
+    size_bytes: int
+    media_type: str
+
+
+def original_file(
+    session: Session, user: User | None, document_id: int, version: int | None = None
+) -> OriginalFile:
+    """The original of the version search serves, for whoever may read the document; other
+    versions of the history (``version``), and one not yet indexed, for its owners only."""
+    document = readable_document(session, user, document_id)
+    if document is None:
+        raise CorpusError("unknown_document")
+    number = version or document.indexed_version
+    if number is None or number != document.indexed_version:
+        managed_corpus(session, user, document.corpus.name)
+        number = number or document.latest_version
+    found = next((v for v in document.versions if v.version == number), None)
+    if found is None or not originals.stored(session=session, version_id=found.id):
+        # Not in the database: an older install's file another host has not moved yet.
+        raise CorpusError("unknown_document")
+    media_type = mimetypes.guess_type(document.filename)[0] or "application/octet-stream"
+    return OriginalFile(found.id, found.version, document.filename, found.size_bytes, media_type)
 
 
 async def read_limited(upload: Upload, limit: int) -> bytes | None:
@@ -192,7 +226,9 @@ def busy(documents: list[DocumentOut]) -> bool:
 def delete_document(
     *, documents: DocumentLifecycle, session: Session, document: Document, by: audit.Actor
 ) -> None:
-    """Take a document out of service (its versions stay in the history), audited."""
+    """Take a document out of service (its versions stay in the history), audited, and
+    committed before the caller answers: the request's session would commit only after the
+    response is sent, and a client (or another host) asking right after must see it gone."""
     audit.record_action(
         session=session,
         event=audit.Event.document_deleted,
@@ -202,3 +238,4 @@ def delete_document(
         version=document.latest_version,
     )
     documents.delete(session=session, document=document)
+    session.commit()

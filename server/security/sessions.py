@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
-import time
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
@@ -19,6 +18,9 @@ from starlette.types import Scope
 from accounts import audit
 from accounts.models import User
 from accounts.users import session_fingerprint
+from database import make_engine
+from server.schema import upgrade
+from server.security.keys import SESSION_KEY, first_session_key, shared_secret
 from server.settings import Settings
 
 SESSION_COOKIE = "guichet_session"
@@ -28,26 +30,21 @@ DEVICE_COOKIE = "guichet_device"
 _DEVICES_KEPT = 5
 
 
-def secret_key(settings: Settings) -> str:
-    """The configured key, or one generated once and kept in the data folder."""
+def secret_key(settings: Settings, db: Engine | None = None) -> str:
+    """The configured key, or the one every host shares in the database (created by the
+    first host that needs it; see keys.py). ``db``: the app's engine, when it is open."""
     if settings.secret_key:
         return settings.secret_key
-    path = settings.data_dir / "secret_key"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    engine = db or make_engine(settings.sqlalchemy_url)
     try:
-        # O_EXCL: when several workers start at once, exactly one writes the key.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    for _ in range(50):
-        key = path.read_text().strip()
-        if key:
-            return key
-        time.sleep(0.05)  # the winner has created the file but not written it yet
-    raise RuntimeError(f"{path} is empty")
+        if db is None:
+            upgrade(engine)
+        return shared_secret(
+            engine=engine, name=SESSION_KEY, candidate=first_session_key(settings.data_dir)
+        )
+    finally:
+        if db is None:
+            engine.dispose()
 
 
 def csrf_token(request: HTTPConnection) -> str:

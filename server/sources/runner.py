@@ -12,6 +12,7 @@ import logging
 import threading
 
 import httpx
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from corpora.lifecycle import DocumentLifecycle
@@ -30,8 +31,9 @@ log = logging.getLogger(__name__)
 CHECK_EVERY_S = 30.0
 
 
-def secret_box(settings: Settings) -> SecretBox:
-    return SecretBox(secret_key(settings))
+def secret_box(settings: Settings, db: Engine | None = None) -> SecretBox:
+    """What encrypts source credentials, with the instance's shared key."""
+    return SecretBox(secret_key(settings, db))
 
 
 def synchronizer(
@@ -40,6 +42,7 @@ def synchronizer(
     documents: DocumentLifecycle,
     settings: Settings,
     transport: httpx.BaseTransport | None = None,
+    secrets: SecretBox | None = None,
 ) -> Synchronizer:
     """The synchroniser of this instance, with its limits and its secret box."""
     limits = Limits(
@@ -53,7 +56,7 @@ def synchronizer(
         sessions=sessions,
         documents=documents,
         open_reader=reader_factory(
-            limits=limits, secrets=secret_box(settings), transport=transport
+            limits=limits, secrets=secrets or secret_box(settings), transport=transport
         ),
         max_removal_ratio=settings.sync_max_removal_ratio,
     )

@@ -3,8 +3,6 @@ transaction that records it (real database, real index on a temporary folder).""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +17,7 @@ TEXT = b"# Carte d'identite\n\nUne photo d'identite recente et un justificatif d
 
 
 def _lifecycle(
-    sessions: sessionmaker[Session], index: SearchIndex, tmp_path: Path, told: list[object]
+    sessions: sessionmaker[Session], index: SearchIndex, told: list[object]
 ) -> DocumentLifecycle:
     def live(session: Session, change: DocumentChange) -> None:
         # Inside the transaction: the version is already recorded as the one served.
@@ -33,7 +31,6 @@ def _lifecycle(
     return DocumentLifecycle(
         sessions=sessions,
         index=index,
-        uploads_dir=tmp_path / "uploads",
         max_bytes=100_000,
         on_version_live=[live],
         on_document_gone=[gone],
@@ -49,10 +46,10 @@ def _upload(documents: DocumentLifecycle, sessions: sessionmaker[Session], data:
 
 
 def test_each_new_version_and_the_deletion_are_told(
-    sessions: sessionmaker[Session], index: SearchIndex, tmp_path: Path
+    sessions: sessionmaker[Session], index: SearchIndex
 ) -> None:
     told: list[object] = []
-    documents = _lifecycle(sessions, index, tmp_path, told)
+    documents = _lifecycle(sessions, index, told)
     document_id = _upload(documents, sessions, TEXT)
     _upload(documents, sessions, TEXT)  # identical content: no new version, nothing told
     _upload(documents, sessions, TEXT + b" Sur rendez-vous.")
@@ -67,7 +64,7 @@ def test_each_new_version_and_the_deletion_are_told(
 
 
 def test_a_failing_hook_undoes_the_deletion(
-    sessions: sessionmaker[Session], index: SearchIndex, tmp_path: Path
+    sessions: sessionmaker[Session], index: SearchIndex
 ) -> None:
     def refuse(session: Session, change: DocumentChange) -> None:
         raise RuntimeError("the dependants could not be told")
@@ -75,7 +72,6 @@ def test_a_failing_hook_undoes_the_deletion(
     documents = DocumentLifecycle(
         sessions=sessions,
         index=index,
-        uploads_dir=tmp_path / "uploads",
         max_bytes=100_000,
         on_document_gone=[refuse],
     )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from corpora import originals
 from corpora.lifecycle import DocumentLifecycle
 from corpora.models import CorpusKind, DocumentStatus, DocumentVersion, ReviewPolicy
 from corpora.repository import CorpusError, create_corpus
@@ -29,7 +29,7 @@ def test_file_names_cannot_escape_or_inject(given: str, kept: str) -> None:
     assert safe_filename(given) == kept
 
 
-def test_versions_and_identical_content(sessions, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_versions_and_identical_content(sessions) -> None:  # type: ignore[no-untyped-def]
     with transaction(sessions) as session:
         corpus = create_corpus(
             session=session,
@@ -43,7 +43,6 @@ def test_versions_and_identical_content(sessions, tmp_path: Path) -> None:  # ty
             corpus=corpus,
             filename="carte.md",
             data=b"# A",
-            uploads_dir=tmp_path / "up",
             max_bytes=100,
         )
         same = accept_upload(
@@ -51,7 +50,6 @@ def test_versions_and_identical_content(sessions, tmp_path: Path) -> None:  # ty
             corpus=corpus,
             filename="carte.md",
             data=b"# A",
-            uploads_dir=tmp_path / "up",
             max_bytes=100,
         )
         second = accept_upload(
@@ -59,7 +57,6 @@ def test_versions_and_identical_content(sessions, tmp_path: Path) -> None:  # ty
             corpus=corpus,
             filename="carte.md",
             data=b"# B",
-            uploads_dir=tmp_path / "up",
             max_bytes=100,
         )
         with pytest.raises(UploadError) as too_big:
@@ -68,14 +65,17 @@ def test_versions_and_identical_content(sessions, tmp_path: Path) -> None:  # ty
                 corpus=corpus,
                 filename="gros.md",
                 data=b"x" * 101,
-                uploads_dir=tmp_path / "up",
                 max_bytes=100,
             )
     assert (first.version, same.unchanged, second.version) == (1, True, 2)
     assert second.document_id == first.document_id
     assert too_big.value.code == "too_large"
-    originals = sorted(p.name for p in (tmp_path / "up" / "mairie").rglob("*.md"))
-    assert originals == ["v1.md", "v2.md"]  # the history keeps every original
+    with transaction(sessions) as session:
+        kept = [
+            originals.read(session=session, version_id=v.id)
+            for v in session.scalars(select(DocumentVersion).order_by(DocumentVersion.version))
+        ]
+    assert kept == [b"# A", b"# B"]  # the history keeps every original, in the database
 
 
 def test_corpus_names_are_checked(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -90,7 +90,7 @@ def test_corpus_names_are_checked(sessions) -> None:  # type: ignore[no-untyped-
     assert error.value.code == "invalid_corpus_name"
 
 
-def test_work_left_by_a_dead_worker_is_queued_again(sessions, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_work_left_by_a_dead_worker_is_queued_again(sessions) -> None:  # type: ignore[no-untyped-def]
     with transaction(sessions) as session:
         corpus = create_corpus(
             session=session,
@@ -104,13 +104,11 @@ def test_work_left_by_a_dead_worker_is_queued_again(sessions, tmp_path: Path) ->
             corpus=corpus,
             filename="a.md",
             data=b"# A",
-            uploads_dir=tmp_path,
             max_bytes=100,
         )
     documents = DocumentLifecycle(
         sessions=sessions,
         index=None,  # type: ignore[arg-type]
-        uploads_dir=tmp_path,
         max_bytes=100,
     )
     claimed = documents.claim_next()

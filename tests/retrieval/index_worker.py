@@ -3,7 +3,8 @@
     python -m tests.retrieval.index_worker ROOT ACTION [MARKER]
 
 Chroma is the test's: embedded under ROOT, or the server and database named by
-``GUICHET_CHROMA_URL`` and ``GUICHET_CHROMA_DATABASE``.
+``GUICHET_CHROMA_URL`` and ``GUICHET_CHROMA_DATABASE``; so is the catalog: the SQLite file
+under ROOT, or the database named by ``GUICHET_DATABASE_URL``.
 
 ACTION is ``add-permis``, ``delete-passeport``, or ``crash-<stage>`` where stage is
 ``embedding``, ``between-batches`` or ``chroma-write``: the worker writes MARKER when it
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import retrieval.index
+from database import make_engine
 from retrieval.embedding import Embedder
 from retrieval.index import SearchIndex
 from tests.retrieval.corpus import chunks_of, many_chunks
@@ -30,9 +32,11 @@ def _hang(marker: Path) -> None:
 
 
 def main(root: Path, action: str, marker: Path | None) -> None:
+    url = os.environ.get("GUICHET_DATABASE_URL")
     index = SearchIndex(
         root=root,
         embedder=Embedder(),
+        database=make_engine(url) if url else None,
         chroma_url=os.environ.get("GUICHET_CHROMA_URL"),
         chroma_database=os.environ.get("GUICHET_CHROMA_DATABASE"),
     )

@@ -451,6 +451,18 @@ TABLE: dict[tuple[str, str], list[Case]] = {
         ),
         Case(everyone(404), path="/api/v1/documents/999999"),
     ],
+    ("GET", "/api/v1/documents/{document_id}/original"): [
+        # The served version: whoever may read the document (its page is public too).
+        Case(
+            everyone(200), path=lambda role, w: f"/api/v1/documents/{w.documents['carte']}/original"
+        ),
+        # A course's document: its students read it; unknown to everyone else but its owners.
+        Case(
+            {**everyone(404), "student": 200, "teacher": 200, "admin": 200},
+            path=lambda role, w: f"/api/v1/documents/{w.documents['respiration']}/original",
+        ),
+        Case(everyone(404), path="/api/v1/documents/999999/original"),
+    ],
     ("DELETE", "/api/v1/documents/{document_id}"): [
         Case(  # the agent deletes it; afterwards it is gone for everyone
             {**signed_in(403), "agent": 204, "agent_other": 404, "admin": 404},

@@ -15,6 +15,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from accounts.models import Role
+from corpora import originals
 from corpora.models import Document, DocumentVersion
 from corpora.repository import get_corpus
 from corpora.uploads import UploadError, accept_upload, safe_filename
@@ -249,7 +250,6 @@ def _accept(client: TestClient, filename: str, data: bytes) -> int:
             corpus=corpus,
             filename=filename,
             data=data,
-            uploads_dir=app_state.settings.uploads_dir,
             max_bytes=app_state.settings.max_upload_bytes,
         ).document_id
 
@@ -301,18 +301,23 @@ def test_oversized_and_empty_uploads_are_refused(secure_client: TestClient) -> N
     "name",
     ["../../etc/passwd", "..\\..\\windows\\system.ini", "/abs/path/x.md", "a\x00b<>.md", ".."],
 )
-def test_file_names_cannot_leave_the_uploads_folder(secure_client: TestClient, name: str) -> None:
+def test_file_names_never_become_paths(secure_client: TestClient, name: str) -> None:
+    """Originals go to the database: a crafted name is cleaned and no file is written."""
     add_corpus(secure_client, "mairie")
     cleaned = safe_filename(name)
     assert "/" not in cleaned and "\\" not in cleaned and "\x00" not in cleaned
     assert cleaned not in ("", ".", "..")
+    data_dir = state(secure_client).settings.data_dir
+    before = {p for p in data_dir.rglob("*") if p.is_file()}
     document_id = _accept(secure_client, name, b"# Titre\n\nDu texte.")
-    uploads = state(secure_client).settings.uploads_dir.resolve()
     with transaction(state(secure_client).sessions) as session:
         document = session.get_one(Document, document_id)
         assert document.filename == cleaned
-        for version in document.versions:
-            assert Path(version.stored_path).resolve().is_relative_to(uploads)
+        (version,) = document.versions
+        assert version.stored_path is None
+        assert originals.read(session=session, version_id=version.id) == b"# Titre\n\nDu texte."
+    written = {p for p in data_dir.rglob("*") if p.is_file()} - before
+    assert not any(cleaned in p.name for p in written), written
 
 
 # -- rate limits ----------------------------------------------------------------------------------

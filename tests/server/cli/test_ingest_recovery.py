@@ -39,7 +39,7 @@ from server.settings import Settings
 settings = Settings()
 sessions = sessionmaker(make_engine(settings.sqlalchemy_url))
 documents = DocumentLifecycle(
-    sessions=sessions, index=None, uploads_dir=settings.data_dir / "uploads", max_bytes=10**6
+    sessions=sessions, index=None, max_bytes=10**6
 )
 path = Path(sys.argv[1])
 with transaction(sessions) as session:
