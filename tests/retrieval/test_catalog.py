@@ -17,6 +17,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from database import make_engine
+from retrieval import pending
 from retrieval.analysis import FrenchAnalyzer
 from retrieval.catalog import Catalog, LexicalRows
 from retrieval.catalog_tables import TABLES
@@ -290,3 +291,27 @@ def test_the_migration_makes_the_tables_the_catalog_declares(
         assert {t.name for t in TABLES} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_a_write_of_another_host_is_only_presumed_dead_after_the_expiry(
+    database: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its pid means nothing here: the chunks it wrote stay until its row expires."""
+    analyzer = FrenchAnalyzer()
+    here, there = Catalog(database), Catalog(database)
+    chunks = _document(random.Random(2), "d0", 1, 3)
+    monkeypatch.setattr("retrieval.pending.socket.gethostname", lambda: "autre-hote")
+    monkeypatch.setattr("retrieval.pending.os.getpid", lambda: 999_999_999)  # no such pid
+    there.pending.begin("c", [("d0", 1)])
+    there.insert_chunks(
+        "c", [(c, " ".join(analyzer.analyze(c.text)), "") for c in chunks]
+    )  # the other host dies here, before activating
+    monkeypatch.undo()
+    assert here.pending.stale_versions("c") == []  # alive as far as this host can tell
+    started = pending.time.time()
+    monkeypatch.setattr(pending.time, "time", lambda: started + pending.PENDING_EXPIRY_S + 1)
+    (stale,) = here.pending.stale_versions("c")
+    assert (stale.document_id, stale.version) == ("d0", 1)
+    assert sorted(stale.chunk_ids) == sorted(c.chunk_id for c in chunks)
+    here.close()
+    there.close()
