@@ -24,8 +24,9 @@ DEMO_CORPORA = (
         name="demo-procedures",
         title="Mairie de Val-d'Orme — démarches",
         kind=CorpusKind.procedures,
-        # Answers are grounded in code before release; the course shows the review queue.
-        review=ReviewPolicy.never,
+        # Answers in doubt wait for an agent (the citizen is told, then answered); the
+        # course holds every answer for the teacher.
+        review=ReviewPolicy.flagged,
         folder=DEMO_DIR / "procedures",
     ),
     DemoCorpus(

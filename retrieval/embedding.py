@@ -322,6 +322,16 @@ class CachedEmbedder:
     def embed_query_array(self, text: str) -> np.ndarray:
         return self._inner.embed_query_array(text)
 
+    def holds(self, text: str) -> bool:
+        """Whether the vector of ``text`` is in the cache (embedding it would be free)."""
+        digest = hashlib.sha256(text.encode("utf-8")).digest()
+        row = (
+            self._connection()
+            .execute("SELECT 1 FROM vectors WHERE model = ? AND digest = ?", (self.name, digest))
+            .fetchone()
+        )
+        return row is not None
+
 
 def load_embedder(model: str | None, *, cache: Path | None = None) -> TextEmbedder:
     """The embedder a setting names: ``e5``, ``use-m3``, ``minilm`` (or empty for it), or a

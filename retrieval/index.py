@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 
 from retrieval.analysis import FrenchAnalyzer
 from retrieval.catalog import Catalog, private_engine
-from retrieval.chunking import indexed_text
+from retrieval.chunking import chunk_id, indexed_text
 from retrieval.embedding import TextEmbedder
 from retrieval.fusion import Candidate, FusionRule, fuse, rule_for
 from retrieval.legacy import import_legacy_catalog
@@ -368,6 +368,15 @@ class SearchIndex:
     def get_chunk(self, *, corpus: str, chunk_id: str) -> Chunk | None:
         """An active chunk by id (None when unknown or superseded)."""
         return self.catalog.chunks_by_id(corpus, [chunk_id]).get(chunk_id)
+
+    def opens_section(self, *, corpus: str, chunk: Chunk) -> bool:
+        """Whether ``chunk`` is the beginning of its section (the chunk before it, if
+        any, belongs to another section)."""
+        if chunk.ordinal == 0:
+            return True
+        before = chunk_id(chunk.document_id, chunk.version, chunk.ordinal - 1)
+        previous = self.get_chunk(corpus=corpus, chunk_id=before)
+        return previous is None or previous.section != chunk.section
 
     def document_chunks(self, *, corpus: str, document_id: str) -> list[Chunk]:
         """The active version's chunks of a document, in order."""

@@ -118,7 +118,9 @@ def split_units(text: str) -> list[Unit]:
         else:
             for sentence in sentences:
                 units.append(_unit(sentence, _kind(sentence), units, block))
-        lead = paragraph if paragraph.endswith(":") else ""
+        # Only the sentence that introduces a list is its lead-in, not the paragraph
+        # before it: the sentences before are units of their own.
+        lead = sentences[-1] if sentences and paragraph.endswith(":") else ""
         block += 1
     return units
 

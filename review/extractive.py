@@ -12,7 +12,10 @@ the question is *specifically* about each one holds:
 - a number of the question that falls in a range of the unit (« 16 ans » in « de 15 à 17
   ans », « 900 € » in « de 801 à 1 100 € ») or that the unit repeats is a strong sign;
 - a unit that gives the kind of answer asked (an amount for « combien », a date or a
-  duration for « quand ») gets a small bonus.
+  duration for « quand ») gets a small bonus;
+- the first unit of a section says what the section is about (a FAQ entry answers its
+  question in its opening sentence, a procedure states its rule before the details):
+  it gets a bonus when its passage opens the section.
 
 The composer then keeps the best unit, with the rest of its list or table when the question
 asks for the list as a whole, and a neighbour sentence it depends on (« Elle est à régler
@@ -45,9 +48,11 @@ NUMBER_MATCH_BONUS = 1.0
 # by the rule of scripts/calibrate_answers.py (docs/answers.md).
 DENSE_WEIGHT = 2.0
 FIRST_PASSAGE_BONUS = 0.25
+OPENING_BONUS = 0.5
 MIN_DENSE_SPREAD = 0.03  # cosines of multilingual-e5: a few hundredths apart
 # An answer holds the best unit and the next best ones, up to these bounds.
 MAX_UNITS = 3
+MIN_UNIT_CHARS = 12  # shorter units (« Oui. », « Coût ») say nothing alone
 MAX_CHARS = 450
 ANSWER_TYPE_BONUS = 0.05
 CONTEXT_SHARE = 0.5
@@ -102,6 +107,7 @@ class SourcePassage:
     title: str
     section: str
     text: str
+    opens_section: bool = False  # the passage is the beginning of its section
 
 
 @dataclass
@@ -208,8 +214,9 @@ class Extractor:
                 continue  # a lesson's revision questions never answer
             units = split_units(passage.text)
             heading_terms = _roots(self._analyze(f"{passage.title} {passage.section}"))
+            opening = passage.opens_section
             for unit in units:
-                if not unit.quotable or len(unit.text) < 12:
+                if not unit.quotable or len(unit.text) < MIN_UNIT_CHARS:
                     continue
                 own = _roots(self._analyze(unit.text))
                 context = heading_terms | _roots(self._analyze(unit.lead))
@@ -225,6 +232,9 @@ class Extractor:
                     score += NUMBER_MATCH_BONUS / 2  # « 10 ans » of age or of validity?
                 if passage.n == 1:
                     score += FIRST_PASSAGE_BONUS
+                if opening:
+                    score += OPENING_BONUS
+                    opening = False  # only the first quotable unit of the section
                 if (asks_amount and _AMOUNT.search(unit.text)) or (
                     asks_when and _WHEN.search(unit.text)
                 ):
@@ -369,10 +379,26 @@ def _interrogative_terms(analyze: Callable[[str], Sequence[str]]) -> frozenset[s
 
 
 def _with_context(passages: Sequence[SourcePassage], candidate: Candidate) -> str:
-    """What the embedder compares with the question: the unit under its headings."""
     passage = next(p for p in passages if p.n == candidate.n)
-    head = " — ".join(part for part in (passage.title, passage.section) if part)
-    return f"{head}\n{candidate.unit.lead} {candidate.unit.text}".strip()
+    return _in_context(passage.title, passage.section, candidate.unit)
+
+
+def _in_context(title: str, section: str, unit: Unit) -> str:
+    """What the embedder compares with the question: the unit under its headings."""
+    head = " — ".join(part for part in (title, section) if part)
+    return f"{head}\n{unit.lead} {unit.text}".strip()
+
+
+def comparable_texts(title: str, section: str, text: str) -> list[str]:
+    """The texts of a passage that :meth:`Extractor.candidates` compares with questions,
+    so that they can be embedded ahead of them (when a document goes live)."""
+    if _EXERCISES.search(f"{title} > {section}"):
+        return []
+    return [
+        _in_context(title, section, unit)
+        for unit in split_units(text)
+        if unit.quotable and len(unit.text) >= MIN_UNIT_CHARS
+    ]
 
 
 def _add_dense(candidates: list[Candidate]) -> None:

@@ -70,9 +70,16 @@ def flag(code: Reason, detail: str = "") -> dict[str, str]:
     return {"code": code.value, "detail": detail}
 
 
+# Flags that doubt the answer itself (not its topic): where nobody reviews answers (policy
+# ``never``), such an answer is not released but declined: right or silent.
+DOUBTS = frozenset({Reason.weak_support, Reason.citation_invalid, Reason.truncated})
+
+
 def decide(*, policy: ReviewPolicy, reasons: list[dict[str, str]], has_answer: bool) -> Decision:
     """Release, hold for review, or decline."""
     if not has_answer:
+        return Decision(AnswerStatus.declined, reasons)
+    if policy == ReviewPolicy.never and any(Reason(r["code"]) in DOUBTS for r in reasons):
         return Decision(AnswerStatus.declined, reasons)
     if policy == ReviewPolicy.always:
         return Decision(AnswerStatus.pending_review, [*reasons, flag(Reason.policy_always)])

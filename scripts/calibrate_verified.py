@@ -11,9 +11,15 @@ The candidates and their signals come from the production path: the verified que
 are indexed by ``review.verified.index_verified`` in a real ``SearchIndex`` with the
 configured embedder, and each query is scored as ``find_verified`` scores it.
 
+Each verified answer cites its entry's document (a reviewer approves an answer citing the
+right page); each query's best passage is searched in the FAQ's own documents, as the
+answer pipeline does before it looks for a verified answer.
+
 Rule (precision first: a wrong verified answer is worse than a normal one, which is still
-checked): among the dense weights and thresholds below, the one with the highest recall
-whose precision is at least 0.9.
+checked): among the dense weights, thresholds and same-source thresholds (the lower score
+that suffices when the query's best passage is in a document the verified answer cites,
+at most the threshold) below, the one with the highest recall whose precision is at
+least 0.9.
 
 Usage: .venv/bin/python scripts/calibrate_verified.py [--model e5] [--root DIR]
 """
@@ -35,7 +41,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from retrieval.datasets import load_sets  # noqa: E402
 from retrieval.embedding import load_embedder  # noqa: E402
+from retrieval.eval import chunk_files  # noqa: E402
 from retrieval.index import SearchIndex  # noqa: E402
 from review.models import VerifiedAnswer  # noqa: E402
 from review.verified import (  # noqa: E402
@@ -46,7 +54,8 @@ from review.verified import (  # noqa: E402
     match_score,
 )
 
-DATA = ROOT.parent / "shared" / "eval" / "cnil-faq" / "questions.jsonl"
+SET = ROOT.parent / "shared" / "eval" / "cnil-faq"
+DATA = SET / "questions.jsonl"
 WEIGHTS = (0.3, 0.5, 0.7, 0.9)
 MIN_PRECISION = 0.9
 
@@ -76,8 +85,13 @@ def main() -> None:
     for number, row in enumerate(verified, start=1):
         entry = VerifiedAnswer(id=number, question=row["question"], text=row["answer"])
         index_verified(index=index, corpus="cnil", verified=entry)
-    per_query = []  # (dense, lexical, verified index) of the candidates of each query
+    (evalset,) = load_sets(SET)
+    index.replace_documents(corpus="faq", documents=chunk_files(evalset.documents))
+    # (dense, lexical, verified index, same source) of the candidates of each query
+    per_query = []
     for row in queries:
+        best = index.search(corpus="faq", query=row["question"], k=1)
+        best_document = best[0].chunk.document_id if best else None
         passages = index.search(corpus=index_name("cnil"), query=row["question"], k=CANDIDATES)
         per_query.append(
             [
@@ -85,6 +99,7 @@ def main() -> None:
                     p.dense_score or 0.0,
                     lexical_similarity(row["question"], p.chunk.text),
                     int(p.chunk.document_id) - 1,
+                    best_document in verified[int(p.chunk.document_id) - 1]["doc_ids"],
                 )
                 for p in passages
             ]
@@ -94,27 +109,33 @@ def main() -> None:
         f"embedder={embedder.name} verified={len(verified)} queries={len(queries)} "
         f"with an answer={positives}"
     )
-    print("dense_weight threshold precision recall served")
-    best: tuple[float, float, float, float] | None = None
+    print("dense_weight threshold same_source precision recall served")
+    best: tuple[float, float, float, float, float] | None = None
     for weight in WEIGHTS:
         for threshold in np.arange(0.60, 0.97, 0.02):
-            accepted = correct = 0
-            for row, candidates in zip(queries, per_query, strict=True):
-                if not candidates:
-                    continue
-                score, j = max((match_score(d, lex, weight), j) for d, lex, j in candidates)
-                if score >= threshold:
-                    accepted += 1
-                    correct += int(same(row, verified[j]))
-            precision = correct / accepted if accepted else 1.0
-            recall = correct / positives
-            print(f"{weight:.1f} {threshold:.2f} {precision:.3f} {recall:.3f} {accepted}")
-            if precision >= MIN_PRECISION and (best is None or recall > best[3]):
-                best = (weight, float(threshold), precision, recall)
+            for same_source in np.arange(0.50, threshold + 0.001, 0.02):
+                accepted = correct = 0
+                for row, candidates in zip(queries, per_query, strict=True):
+                    scored = [
+                        (match_score(d, lex, weight), j)
+                        for d, lex, j, near in candidates
+                        if match_score(d, lex, weight) >= (same_source if near else threshold)
+                    ]
+                    if scored:
+                        accepted += 1
+                        correct += int(same(row, verified[max(scored)[1]]))
+                precision = correct / accepted if accepted else 1.0
+                recall = correct / positives
+                print(
+                    f"{weight:.1f} {threshold:.2f} {same_source:.2f} "
+                    f"{precision:.3f} {recall:.3f} {accepted}"
+                )
+                if precision >= MIN_PRECISION and (best is None or recall > best[4]):
+                    best = (weight, float(threshold), float(same_source), precision, recall)
     if best:
         print(
             f"chosen: dense_weight={best[0]:.1f} threshold={best[1]:.2f} "
-            f"precision={best[2]:.3f} recall={best[3]:.3f}"
+            f"same_source={best[2]:.2f} precision={best[3]:.3f} recall={best[4]:.3f}"
         )
 
 

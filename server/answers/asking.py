@@ -71,6 +71,7 @@ class Prepared:
     verified: bool = False
     standalone: str = ""  # the question as searched (a follow-up rewritten)
     passages: list[Passage] = field(default_factory=list)
+    searched: list[Passage] | None = None  # the question as asked, searched before storing
     candidates: list[Candidate] = field(default_factory=list)
     judgement: Judgement | None = None
     engine_calls: list[Generation] = field(default_factory=list)  # for tokens and energy

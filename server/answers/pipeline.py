@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from anyio import to_thread
-from langchain_core.messages import BaseMessage
 from sqlalchemy.orm import Session, sessionmaker
 
 from corpora.models import Corpus
@@ -31,7 +30,7 @@ from review import answers as answer_repo
 from review.coverage import CoverageRule, judge, rule_for
 from review.extractive import Candidate, Composition, Extractor, SourcePassage
 from review.models import Answer, AnswerStatus
-from review.policy import PRIORITY, Reason, Thresholds, decide, flag, sensitive_topic
+from review.policy import Reason, Thresholds, decide, flag, sensitive_topic
 from review.verified import apply_verified, find_verified
 from server.answers.asking import (
     SMALL_MODELS,
@@ -47,13 +46,15 @@ from server.answers.fitting import PromptTooLong
 from server.answers.followups import FollowUps
 from server.answers.privacy import mask_personal_data
 from server.answers.prompts import (
-    answer_messages,
-    citation_regex,
     detect_language,
     looks_like_injection,
-    passage_block,
 )
-from server.answers.records import passage_record, record_engine_use, sources_found
+from server.answers.records import (
+    passage_records,
+    queue_for_agent,
+    record_engine_use,
+    sources_found,
+)
 from server.engine.client import EngineUnavailable, Generation, LLMClient
 
 __all__ = ["AnswerMode", "AnswerService", "AskError", "Caller"]
@@ -141,21 +142,6 @@ class AnswerService:
                 await to_thread.run_sync(self._keep_for_agent, prepared, Reason.interrupted),
             )
 
-    def request_for(
-        self, *, corpus_title: str, question: str, passages: list[Passage], language: str
-    ) -> tuple[list[BaseMessage], str]:
-        """The messages and decoding constraint sent to the engine for one question."""
-        messages = answer_messages(
-            corpus_title=corpus_title,
-            question=question,
-            passages=[
-                passage_block(i, p.chunk.title, p.chunk.section, p.chunk.text)
-                for i, p in enumerate(passages, start=1)
-            ],
-            language=language,
-        )
-        return messages, citation_regex(len(passages))
-
     def warm_up(self) -> None:
         """Open every corpus's indexes and run the models once, so that the first askers
         after a start do not wait for it (seconds on a CPU)."""
@@ -223,6 +209,9 @@ class AnswerService:
         self, corpus_name: str, question: str, conversation_id: str | None, caller: Caller
     ) -> Prepared:
         masked = mask_personal_data(question.strip())
+        # Searched before the transaction (retrieval never runs under the database's write
+        # lock): the best passage tells which document answers, for verified answers.
+        searched = self._search(corpus_name, masked.text)
         with transaction(self._sessions) as session:
             corpus = get_corpus(session=session, name=corpus_name)
             if corpus is None:
@@ -262,15 +251,23 @@ class AnswerService:
                 language=answer.language,
                 previous=previous,
                 standalone=masked.text,
+                searched=searched,
             )
             if previous is None:
-                prepared.verified = self._reuse_verified(session, corpus, answer)
+                prepared.verified = self._reuse_verified(session, corpus, answer, searched)
         return prepared
 
-    def _reuse_verified(self, session: Session, corpus: Corpus, answer: Answer) -> bool:
+    def _reuse_verified(
+        self, session: Session, corpus: Corpus, answer: Answer, searched: list[Passage]
+    ) -> bool:
         """Serve an answer a reviewer verified for a close paraphrase, if there is one."""
+        best = searched[0].chunk.document_id if searched else ""
         match = find_verified(
-            session=session, index=self._index, corpus=corpus, question=answer.question
+            session=session,
+            index=self._index,
+            corpus=corpus,
+            question=answer.question,
+            best_document=int(best) if best.isdigit() else None,
         )
         if not match:
             return False
@@ -297,7 +294,8 @@ class AnswerService:
 
     def _retrieve(self, prepared: Prepared) -> None:
         """Passages, their scored units, and whether they cover the question."""
-        prepared.passages = self._search(prepared.corpus.name, prepared.standalone)
+        searched = prepared.searched if prepared.standalone == prepared.question else None
+        prepared.passages = searched or self._search(prepared.corpus.name, prepared.standalone)
         prepared.candidates = self._candidates(
             prepared.corpus.name, prepared.standalone, prepared.passages
         )
@@ -305,7 +303,13 @@ class AnswerService:
 
     def _candidates(self, corpus: str, question: str, passages: list[Passage]) -> list[Candidate]:
         sources = [
-            SourcePassage(n, p.chunk.title, p.chunk.section, p.chunk.text)
+            SourcePassage(
+                n,
+                p.chunk.title,
+                p.chunk.section,
+                p.chunk.text,
+                opens_section=self._index.opens_section(corpus=corpus, chunk=p.chunk),
+            )
             for n, p in enumerate(passages, start=1)
         ]
         return self._extractor(corpus).candidates(question, sources)
@@ -346,9 +350,7 @@ class AnswerService:
             answer.search_query = prepared.standalone
             answer.draft = generation.text if generation else None
             answer.support = judgement.score if judgement else 0.0
-            answer.passages = [
-                passage_record(i, p) for i, p in enumerate(prepared.passages, start=1)
-            ]
+            answer.passages = passage_records(prepared.passages)
             answer.citations = [answer.passages[n - 1] for n in cited]
             answer.reasons = decision.reasons
             calls = [*prepared.engine_calls, *([generation] if generation else [])]
@@ -383,18 +385,13 @@ class AnswerService:
             return answer
 
     def _keep_for_agent(self, prepared: Prepared, reason: Reason) -> Answer:
-        """The answer cannot be written now (engine down or refusing, a failure): keep
-        the question and queue it for a person."""
         with transaction(self._sessions) as session:
             answer = session.get_one(Answer, prepared.answer_id)
-            answer.status = AnswerStatus.pending_review
-            answer.search_query = prepared.standalone
-            answer.passages = [
-                passage_record(i, p) for i, p in enumerate(prepared.passages, start=1)
-            ]
-            reasons = [flag(reason)]
-            answer.reasons = reasons
-            answer_repo.enqueue(
-                session=session, answer=answer, reasons=reasons, priority=PRIORITY[reason]
+            queue_for_agent(
+                session,
+                answer,
+                query=prepared.standalone,
+                passages=prepared.passages,
+                reason=reason,
             )
             return answer

@@ -6,6 +6,8 @@ import re
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from retrieval.types import Passage
+
 _RULES = {
     "fr": (
         "Tu es Guichet, l'assistant de « {corpus} ». Réponds en français, en deux à quatre "
@@ -132,3 +134,19 @@ def citation_regex(n_passages: int) -> str:
     build a huge automaton and decoding fell to under 1 token/s on CPU.
     """
     return rf"([^\[\]<>]|\[[1-{max(1, min(n_passages, 9))}]\])*"
+
+
+def engine_request(
+    *, corpus_title: str, question: str, passages: list[Passage], language: str
+) -> tuple[list[BaseMessage], str]:
+    """The messages and decoding constraint sent to the engine for one question."""
+    messages = answer_messages(
+        corpus_title=corpus_title,
+        question=question,
+        passages=[
+            passage_block(n, p.chunk.title, p.chunk.section, p.chunk.text)
+            for n, p in enumerate(passages, start=1)
+        ],
+        language=language,
+    )
+    return messages, citation_regex(len(passages))

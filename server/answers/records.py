@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from retrieval.types import Passage
-from review.models import Answer
+from review import answers as answer_repo
+from review.models import Answer, AnswerStatus
+from review.policy import PRIORITY, Reason, flag
 from server.engine.client import Generation
 
 
@@ -54,3 +58,22 @@ def sources_found(prepared: Any) -> dict[str, Any]:
         ],
         "excerpt": {"n": best.n, "text": best.unit.text} if best else None,
     }
+
+
+def passage_records(passages: list[Passage]) -> list[dict[str, Any]]:
+    """The passages an answer was given, numbered as its citations are."""
+    return [passage_record(n, p) for n, p in enumerate(passages, start=1)]
+
+
+def queue_for_agent(
+    session: Session, answer: Answer, *, query: str, passages: list[Passage], reason: Reason
+) -> None:
+    """The answer cannot be written now (engine down or refusing, a failure): keep the
+    question with what was found, and queue it for a person."""
+    answer.status = AnswerStatus.pending_review
+    answer.search_query = query
+    answer.passages = passage_records(passages)
+    answer.reasons = [flag(reason)]
+    answer_repo.enqueue(
+        session=session, answer=answer, reasons=answer.reasons, priority=PRIORITY[reason]
+    )

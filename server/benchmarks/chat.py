@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from server.answers.prompts import engine_request
 from server.app import create_app
 from server.settings import PROJECT_ROOT, Settings
 
@@ -189,7 +190,7 @@ async def bench_chat(
         bodies = []
         for question in asked:
             passages = await asyncio.to_thread(state.answers.search, corpus, question)
-            messages, regex = state.answers.request_for(
+            messages, regex = engine_request(
                 corpus_title=corpus, question=question, passages=passages, language="fr"
             )
             bodies.append(

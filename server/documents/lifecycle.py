@@ -4,7 +4,8 @@
 app state (upload API and page, deletion API and page, the indexing worker), ``guichet
 ingest`` and ``guichet demo``, and the tests all get theirs here, so none can forget a
 hook. Today both hooks withdraw the verified answers citing the document: their text was
-checked against content that search no longer serves.
+checked against content that search no longer serves; a new version's units are also
+embedded ahead of the questions (server/answers/ahead.py).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from corpora.lifecycle import DocumentChange, DocumentLifecycle, Hook
 from retrieval.index import SearchIndex
 from retrieval.parsing.isolated import ParseLimits
 from review.verified import Searchable, withdraw_for_document
+from server.answers.ahead import embed_units_ahead
 from server.settings import Settings
 
 
@@ -51,6 +53,6 @@ def document_lifecycle(
             memory_mb=settings.parse_memory_mb,
         ),
         max_chunks=settings.max_document_chunks,
-        on_version_live=[withdraw],
+        on_version_live=[withdraw, embed_units_ahead(index)],
         on_document_gone=[withdraw],
     )

@@ -29,6 +29,18 @@ def test_list_items_keep_their_lead_in_across_a_blank_line() -> None:
     assert item.lead == "Une déclaration préalable suffit pour :"
 
 
+def test_the_lead_in_of_a_list_is_the_sentence_that_introduces_it() -> None:
+    text = (
+        "Prenez rendez-vous en ligne ou au 01 99 00 10 20. Les rendez-vous sont proposés :\n"
+        "- du lundi au vendredi de 8 h 30 à 11 h 30 ;\n"
+    )
+    units = split_units(text)
+    item = next(u for u in units if u.kind == UnitKind.item)
+    # The sentence before is a unit of its own: an answer quoting both never says it twice.
+    assert units[0].text == "Prenez rendez-vous en ligne ou au 01 99 00 10 20."
+    assert item.lead == "Les rendez-vous sont proposés :"
+
+
 def test_sentences_split_but_not_after_abbreviations_or_initials() -> None:
     units = split_units("M. Dupont reçoit le mardi (cf. art. 3). Le dossier est gratuit !")
     assert [u.text for u in units] == [
