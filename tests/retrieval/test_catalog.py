@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
 from database import make_engine
+from retrieval import pending
 from retrieval.analysis import FrenchAnalyzer
 from retrieval.catalog import Catalog, LexicalRows
 from retrieval.catalog_tables import TABLES
@@ -290,3 +292,55 @@ def test_the_migration_makes_the_tables_the_catalog_declares(
         assert {t.name for t in TABLES} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_a_write_of_another_host_is_only_presumed_dead_after_the_expiry(
+    database: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its pid means nothing here: the chunks it wrote stay until its row expires."""
+    analyzer = FrenchAnalyzer()
+    here, there = Catalog(database), Catalog(database)
+    chunks = _document(random.Random(2), "d0", 1, 3)
+    monkeypatch.setattr("retrieval.pending.socket.gethostname", lambda: "autre-hote")
+    monkeypatch.setattr("retrieval.pending.os.getpid", lambda: 999_999_999)  # no such pid
+    there.pending.begin("c", [("d0", 1)])
+    there.insert_chunks(
+        "c", [(c, " ".join(analyzer.analyze(c.text)), "") for c in chunks]
+    )  # the other host dies here, before activating
+    monkeypatch.undo()
+    assert here.pending.stale_versions("c") == []  # alive as far as this host can tell
+    started = pending.time.time()
+    monkeypatch.setattr(pending.time, "time", lambda: started + pending.PENDING_EXPIRY_S + 1)
+    (stale,) = here.pending.stale_versions("c")
+    assert (stale.document_id, stale.version) == ("d0", 1)
+    assert sorted(stale.chunk_ids) == sorted(c.chunk_id for c in chunks)
+    here.close()
+    there.close()
+
+
+def test_a_large_delta_is_compacted_in_the_background(
+    database: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("retrieval.lexical.INLINE_COMPACTION", 0)  # every index is "large"
+    monkeypatch.setattr("retrieval.lexical.COMPACT_SHARE", 0.05)
+    rng = random.Random(5)
+    analyzer = FrenchAnalyzer()
+    catalog = Catalog(database)
+    for d in range(20):
+        _write(catalog, analyzer, _document(rng, f"d{d}", 1, 3))
+    indexes = LexicalIndexes(catalog)
+    indexes.current("c")
+    _write(catalog, analyzer, _document(rng, "d3", 2, 4))  # 4 chunks > 5 % of 60
+    refreshed = indexes.current("c")  # served at once from base + delta...
+    assert refreshed.delta_size == 4 and refreshed.needs_compaction
+    deadline = time.monotonic() + 30
+    while (compacted := indexes.current("c")) is refreshed:  # ...while a thread rebuilds
+        assert time.monotonic() < deadline, "no compaction"
+        time.sleep(0.05)
+    assert compacted.delta_size == 0 and compacted.generation == refreshed.generation
+    terms = analyzer.analyze(QUERIES[0])
+    got, want = _scores(compacted, terms), _scores(refreshed, terms)
+    assert set(got) == set(want)
+    for chunk_id, (total, head) in want.items():
+        assert got[chunk_id] == pytest.approx((total, head), rel=1e-5, abs=1e-6)
+    catalog.close()
