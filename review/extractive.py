@@ -9,13 +9,12 @@ the question is *specifically* about each one holds:
   count little and « passeport », « témoins » count a lot; interrogatives weigh nothing;
 - a unit earns the terms it holds, and half of those only its title, section or lead-in
   hold (a fee row says « 42 € », its table says « passeport »);
-- a number of the question that falls in a range of the unit (« 16 ans » in « de 15 à 17
-  ans », « 900 € » in « de 801 à 1 100 € ») or that the unit repeats is a strong sign;
+- a number of the question in a range of the unit (« 16 ans » in « de 15 à 17 ans »,
+  ``review.figures``) or that the unit repeats is a strong sign;
 - a unit that gives the kind of answer asked (an amount for « combien », a date or a
   duration for « quand ») gets a small bonus;
-- the first unit of a section says what the section is about (a FAQ entry answers its
-  question in its opening sentence, a procedure states its rule before the details):
-  it gets a bonus when its passage opens the section.
+- the first unit of a section (a FAQ entry answers its question in its opening sentence, a
+  procedure states its rule first) gets a bonus when its passage opens the section.
 
 The composer then keeps the best unit, with the rest of its list or table when the question
 asks for the list as a whole, and a neighbour sentence it depends on (« Elle est à régler
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 
 from retrieval.analysis import fold_accents
 from retrieval.units import Unit, UnitKind, split_units
+from review.figures import AMOUNT, ASKS_AMOUNT, ASKS_WHEN, WHEN, figures, number_match
 from review.quality import french_frequencies
 
 # Words that ask rather than say what the question is about, and the prepositions and
@@ -62,41 +62,6 @@ _EXERCISES = re.compile(
     r"\b(questions? pour r[ée]viser|exercices?|entra[iî]ne[- ]toi|quiz)\b", re.I
 )
 _ANAPHORA = re.compile(r"^(il|elle|ils|elles|ce|cet|cette|ces|celui|celle|cela|ça)\b", re.I)
-_VALUE = r"\d+(?:[ \u00a0\u202f]\d{3})*(?:[.,]\d+)?"
-_UNIT = (
-    r"(?:€|euros?|ans?|mois|jours?|semaines?|heures?|h|minutes?|m²|m2|m³|m3|km|kg|%|"
-    r"janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)"
-)
-# A number and the unit written after it (« 12 m² », « 900 € », « 16 ans », « 10 mars »).
-_NUMBER = re.compile(rf"(?P<value>{_VALUE})(?:\s*(?P<unit>{_UNIT})(?![\w²³]))?", re.I)
-_RANGE = re.compile(
-    rf"(?:de|entre)\s+(?P<low>{_VALUE})\s*(?:{_UNIT})?\s*(?:à|et)\s+(?P<high>{_VALUE})"
-    rf"|(?:jusqu'à|moins de|au plus)\s+(?P<max>{_VALUE})"
-    rf"|(?:plus de|au moins|à partir de|dès)\s+(?P<min>{_VALUE})",
-    re.I,
-)
-_UNIT_AFTER = re.compile(rf"\s*(?P<unit>{_UNIT})(?![\w²³])", re.I)
-_SAME_UNIT = {
-    "euro": "€",
-    "euros": "€",
-    "an": "ans",
-    "jour": "jours",
-    "semaine": "semaines",
-    "heure": "h",
-    "heures": "h",
-    "minute": "minutes",
-    "m2": "m²",
-    "m3": "m³",
-}
-_AMOUNT = re.compile(r"\d[\d \u00a0\u202f]*(?:[.,]\d+)?\s*(?:€|euros?)|\bgratuit", re.I)
-_WHEN = re.compile(
-    r"\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|janvier|février|mars|avril|"
-    r"mai|juin|juillet|août|septembre|octobre|novembre|décembre|jours?|semaines?|mois|ans?|"
-    r"heures?|\d{1,2}\s*h)\b",
-    re.I,
-)
-_ASKS_AMOUNT = re.compile(r"\b(combien|prix|co[uû]t|co[uû]te|tarifs?|montant|payer)\b", re.I)
-_ASKS_WHEN = re.compile(r"\b(quand|d[ée]lai|date|jusqu'?\s?[àa] quand|quel jour|heure)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -205,9 +170,9 @@ class Extractor:
         for term, weight in self.question_weights(question).items():
             weights[_root(term)] = max(weights.get(_root(term), 0.0), weight)
         total = sum(weights.values())
-        numbers = _figures(question)
-        asks_amount = bool(_ASKS_AMOUNT.search(question))
-        asks_when = bool(_ASKS_WHEN.search(question))
+        numbers = figures(question)
+        asks_amount = bool(ASKS_AMOUNT.search(question))
+        asks_when = bool(ASKS_WHEN.search(question))
         found: list[Candidate] = []
         for passage in passages:
             if _EXERCISES.search(f"{passage.title} > {passage.section}"):
@@ -224,7 +189,7 @@ class Extractor:
                 covered = sum(w for t, w in weights.items() if t in own or t in context)
                 share_held = held / total if total else 0.0
                 share_covered = covered / total if total else 0.0
-                match = _number_match(numbers, unit.text)
+                match = number_match(numbers, unit.text)
                 score = share_held + CONTEXT_SHARE * (share_covered - share_held)
                 if match is True:
                     score += NUMBER_MATCH_BONUS
@@ -235,8 +200,8 @@ class Extractor:
                 if opening:
                     score += OPENING_BONUS
                     opening = False  # only the first quotable unit of the section
-                if (asks_amount and _AMOUNT.search(unit.text)) or (
-                    asks_when and _WHEN.search(unit.text)
+                if (asks_amount and AMOUNT.search(unit.text)) or (
+                    asks_when and WHEN.search(unit.text)
                 ):
                     score += ANSWER_TYPE_BONUS
                 siblings = [u for u in units if u.block == unit.block and u.kind == unit.kind]
@@ -433,47 +398,3 @@ def _render(chosen: list[tuple[int, Unit]]) -> str:
         bullet = "- " if in_list else ""
         lines.append(f"{bullet}{text[:-1].rstrip()} [{n}]{text[-1]}")
     return "\n".join(lines)
-
-
-def _to_float(text: str) -> float:
-    return float(re.sub(r"[ \u00a0\u202f]", "", text).replace(",", "."))
-
-
-def _unit(raw: str | None) -> str | None:
-    if not raw:
-        return None
-    return _SAME_UNIT.get(raw.lower(), raw.lower())
-
-
-def _figures(text: str) -> list[tuple[float, str | None]]:
-    """The numbers of a text with their units."""
-    return [(_to_float(m["value"]), _unit(m["unit"])) for m in _NUMBER.finditer(text)]
-
-
-def _number_match(numbers: list[tuple[float, str | None]], text: str) -> bool | str | None:
-    """True when a number of the question is in a range of ``text`` with the same unit;
-    "repeated" when it only appears there as such; False when ``text`` states ranges of
-    the question's unit and none holds its number (it speaks of another case, « moins de
-    5 m² » for a 12 m² shed); None when there is nothing to compare."""
-    if not numbers:
-        return None
-    ranges = 0
-    for match in _RANGE.finditer(text):
-        after = _UNIT_AFTER.match(text, match.end())
-        unit = _unit(after["unit"]) if after else None
-        low = match.group("low") or match.group("min")
-        high = match.group("high") or match.group("max")
-        lo = _to_float(low) if low else float("-inf")
-        hi = _to_float(high) if high else float("inf")
-        comparable = [x for x, u in numbers if u is not None and u == unit]
-        if not comparable:
-            continue  # « au moins 2 mois » says nothing of a 12 m² shed
-        ranges += 1
-        if any(lo <= x <= hi for x in comparable):
-            return True
-    present = set(_figures(text))
-    if any(
-        (x, u) in present or (u is None and any(x == y for y, _ in present)) for x, u in numbers
-    ):
-        return "repeated"
-    return False if ranges else None
