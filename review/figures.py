@@ -25,7 +25,8 @@ _RANGE = re.compile(
     re.I,
 )
 _UNIT_AFTER = re.compile(rf"\s*(?P<unit>{_UNIT})(?![\w²³])", re.I)
-_SAME_UNIT = {
+# One written form per unit (« 25 euros » = « 25 € »), shared with review.grounding.
+SAME_UNIT = {
     "euro": "€",
     "euros": "€",
     "an": "ans",
@@ -56,7 +57,7 @@ def _to_float(text: str) -> float:
 def _unit(raw: str | None) -> str | None:
     if not raw:
         return None
-    return _SAME_UNIT.get(raw.lower(), raw.lower())
+    return SAME_UNIT.get(raw.lower(), raw.lower())
 
 
 def figures(text: str) -> list[tuple[float, str | None]]:

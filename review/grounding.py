@@ -15,6 +15,7 @@ from functools import cache, lru_cache
 import Stemmer
 
 from retrieval.units import split_units
+from review.figures import SAME_UNIT
 from review.quality import problems
 
 _STOPWORDS = frozenset(
@@ -62,17 +63,6 @@ _FIGURE = re.compile(
     r"(€|euros?|%|ans?|mois|jours?|semaines?|heures?|h\b|minutes?|m²|m2|m³|km|kg|cm|mm)?",
     re.I,
 )
-_UNIT_ALIASES = {
-    "euro": "€",
-    "euros": "€",
-    "an": "ans",
-    "jour": "jours",
-    "semaine": "semaines",
-    "heure": "h",
-    "heures": "h",
-    "minute": "minutes",
-    "m2": "m²",
-}
 
 
 def figures(text: str) -> set[tuple[str, str]]:
@@ -82,7 +72,7 @@ def figures(text: str) -> set[tuple[str, str]]:
         value = re.sub(r"[ \u00a0\u202f]", "", number).replace(".", ",")
         value = re.sub(r",0+$", "", value)
         unit = unit.lower()
-        found.add((value, _UNIT_ALIASES.get(unit, unit)))
+        found.add((value, SAME_UNIT.get(unit, unit)))
     return found
 
 
