@@ -41,11 +41,15 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     engine = FakeEngine(quoting_reply)
     # Sources on 127.0.0.1 (the sync tests' website), read without a polite pause.
     # A contact for the service: shown where a question is sent to a person (#17).
+    # Every test signs in from 127.0.0.1: with the per-address limit (10 a minute), a fast
+    # run was turned away as a guesser. Throttling has tests of its own
+    # (tests/server/accounts/test_sign_in_throttling.py).
     settings = make_settings(
         tmp_path_factory.mktemp("live") / "data",
         sync_private_networks=True,
         sync_delay_s=0,
         contact="accueil de la mairie, 01 23 45 67 89",
+        rate_limit_login_per_minute=0,
     )
     server = start_live_server(settings, httpx.AsyncClient(transport=engine.transport()), engine)
     yield server
