@@ -12,10 +12,8 @@ from __future__ import annotations
 import re
 
 _VALUE = r"\d+(?:[ \u00a0\u202f]\d{3})*(?:[.,]\d+)?"
-_UNIT = (
-    r"(?:€|euros?|ans?|mois|jours?|semaines?|heures?|h|minutes?|m²|m2|m³|m3|km|kg|%|"
-    r"janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre)"
-)
+_MONTHS = "janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+_UNIT = rf"(?:€|euros?|ans?|mois|jours?|semaines?|heures?|h|minutes?|m²|m2|m³|m3|km|kg|%|{_MONTHS})"
 # A number and the unit written after it (« 12 m² », « 900 € », « 16 ans », « 10 mars »).
 _NUMBER = re.compile(rf"(?P<value>{_VALUE})(?:\s*(?P<unit>{_UNIT})(?![\w²³]))?", re.I)
 _RANGE = re.compile(
@@ -41,9 +39,8 @@ SAME_UNIT = {
 # What an answer of each kind holds, and how a question asks for it.
 AMOUNT = re.compile(r"\d[\d \u00a0\u202f]*(?:[.,]\d+)?\s*(?:€|euros?)|\bgratuit", re.I)
 WHEN = re.compile(
-    r"\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|janvier|février|mars|avril|"
-    r"mai|juin|juillet|août|septembre|octobre|novembre|décembre|jours?|semaines?|mois|ans?|"
-    r"heures?|\d{1,2}\s*h)\b",
+    rf"\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|{_MONTHS}|"
+    r"jours?|semaines?|mois|ans?|heures?|\d{1,2}\s*h)\b",
     re.I,
 )
 ASKS_AMOUNT = re.compile(r"\b(combien|prix|co[uû]t|co[uû]te|tarifs?|montant|payer)\b", re.I)
