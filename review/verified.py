@@ -96,9 +96,9 @@ class MatchRule:
 # no wrong serve among the demo's different questions about one page and its near misses
 # (the highest scores 0.967), 2 of its 22 rewordings served (as before). cnil-faq's
 # precision stops the threshold: its paraphrase groups are loose, and different
-# questions about one subject (« FNAEG : qui peut le consulter ? » and « … : c'est
-# quoi ? ») score as high as its best paraphrases; e5 hardly tells « mardi » from
-# « mercredi » (0.989), which the words must.
+# questions about one subject (« FNAEG : puis-je refuser d'y être inscrit ? » and « … :
+# combien de temps y est-on inscrit ? ») score as high as its best paraphrases; e5
+# hardly tells « mardi » from « mercredi » (0.989), which the words must.
 RULES = {
     E5_NAME: MatchRule(
         dense_weight=0.9, threshold=0.97, symmetric=True, same_intents=False, margin=0.05
@@ -210,6 +210,8 @@ def accepted(rule: MatchRule, scored: list[tuple[float, int]]) -> list[tuple[flo
     best is below the threshold or does not lead the second by the margin."""
     if not scored or scored[0][0] < rule.threshold:
         return []
+    # A second candidate may be a withdrawn entry the index still holds: refusing then
+    # errs on the safe side.
     if len(scored) > 1 and scored[0][0] - scored[1][0] < rule.margin:
         return []
     return [s for s in scored if s[0] >= rule.threshold]
