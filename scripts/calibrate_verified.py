@@ -15,6 +15,8 @@
    turn and every other question of the file (uncovered ones too) is scored against it
    directly, candidate or not. A pair sharing no expected answer that reaches the
    threshold is a wrong serve; a pair sharing one (an informal rewording) a right one.
+   The near misses below (``NEAR_MISSES``) are wrong serves too, either way round: added
+   after the first run (docs/answers.md), they make the rule stricter, never looser.
 
 Every score is computed by ``review.verified``'s own scoring, never a copy of it.
 
@@ -25,7 +27,7 @@ them, the highest cnil-faq recall, then the higher threshold (then the stricter 
 a tie-break added when two settings gave the same figures). Nothing else is loosened
 when the recall wished for (0.5) is out of reach.
 
-Usage: .venv/bin/python scripts/calibrate_verified.py [--model e5] [--root DIR]
+Usage: OMP_NUM_THREADS=1 .venv/bin/python scripts/calibrate_verified.py [--model e5] [--root DIR]
 """
 
 from __future__ import annotations
