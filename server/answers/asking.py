@@ -10,11 +10,17 @@ from dataclasses import dataclass, field
 from corpora.models import ReviewPolicy
 from retrieval.types import Passage
 from review.coverage import Judgement
-from review.extractive import Candidate
+from review.extractive import Candidate, Composition
+from review.policy import Reason, flag
+from server.answers.followups import FollowUps
 from server.engine.client import Generation
 
 # Served models too small to write grounded prose: `auto` answers extractively with them.
 SMALL_MODELS = re.compile(r"smollm|135m|360m", re.I)
+# Below this share of the question's weight said by the answer and its headings, the
+# answer is held: the highest level that holds at most 5 % of right answers on each
+# calibration set (scripts/calibrate_answers.py, docs/answers.md).
+ANSWER_FOCUS = 0.2
 
 
 class AnswerMode(enum.StrEnum):
@@ -83,3 +89,20 @@ class Prepared:
         if self.corpus.policy == ReviewPolicy.never:
             return not self.doubtful
         return self.corpus.policy != ReviewPolicy.always
+
+    def doubt(self, extractive: Composition | None, followups: FollowUps) -> dict[str, str] | None:
+        """The weak-support flag, when the passages or the composed answer call for it."""
+        if self.judgement is not None and self.judgement.weak:
+            return flag(Reason.weak_support, f"{self.judgement.score:.2f}")
+        if extractive is None:
+            return None
+        if extractive.coverage < ANSWER_FOCUS:
+            # The answer does not name what the question is about: a person should look.
+            return flag(Reason.weak_support, f"focus {extractive.coverage:.2f}")
+        headings = [self.passages[n - 1].chunk for n in extractive.cited]
+        named = " ".join([extractive.text, *(f"{c.title} {c.section}" for c in headings)])
+        if not followups.names_subject(
+            question=self.question, previous=self.previous, answer=named
+        ):
+            return flag(Reason.weak_support, "follow-up subject")
+        return None

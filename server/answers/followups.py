@@ -11,6 +11,11 @@ engine cannot be reached — a rule writes it from the previous question:
   question, twice, so that its subject weighs more than the one it replaces;
 - a follow-up without a subject (« et c'est combien ? ») asks its question of the
   previous question's subject.
+
+An answer to a follow-up must name what the follow-up brings (``names_subject``): the
+rewrite can still find the previous question's page, and an answer on the identity card
+to « et pour un passeport ? » is wrong however well it is cited. Such an answer is
+doubtful: held for a person, or declined where nobody reviews.
 """
 
 from __future__ import annotations
@@ -53,6 +58,16 @@ class FollowUps:
     def is_followup(self, question: str) -> bool:
         """Does the question lean on the one before (« et pour… », or hardly any subject)?"""
         return bool(_STARTS_LIKE_FOLLOWUP.match(question)) or len(self._content(question)) <= 1
+
+    def names_subject(self, *, question: str, previous: str | None, answer: str) -> bool:
+        """Does ``answer`` name every term the follow-up brings that the previous question
+        did not (« passeport » in « et pour un passeport ? » after a question on the
+        identity card)? One that does not answers the previous question, not this one.
+        True for a question standing alone and a follow-up without a subject of its own
+        (« et c'est combien ? »)."""
+        if not previous or not self.is_followup(question):
+            return True
+        return self._content(question) - self._content(previous) <= self._content(answer)
 
     def usable(self, rewrite: str, *, question: str, previous: str) -> bool:
         """Is the model's rewrite a question that keeps what the follow-up asks and takes

@@ -30,7 +30,7 @@ from review import answers as answer_repo
 from review.coverage import CoverageRule, judge, rule_for
 from review.extractive import Candidate, Composition, Extractor, SourcePassage
 from review.models import Answer, AnswerStatus
-from review.policy import Reason, Thresholds, decide, flag, sensitive_topic
+from review.policy import Reason, Thresholds, decide, sensitive_topic
 from review.verified import apply_verified, find_verified
 from server.answers.asking import (
     SMALL_MODELS,
@@ -59,10 +59,6 @@ from server.engine.client import EngineUnavailable, Generation, LLMClient
 
 __all__ = ["AnswerMode", "AnswerService", "AskError", "Caller"]
 log = logging.getLogger(__name__)
-# Below this share of the question's weight said by the answer and its headings, the
-# answer is held: the highest level that holds at most 5 % of right answers on each
-# calibration set (scripts/calibrate_answers.py, docs/answers.md).
-ANSWER_FOCUS = 0.2
 
 
 class AnswerService:
@@ -91,10 +87,10 @@ class AnswerService:
             llm.model
         )
         analyze = index.analyzer.analyze
-        followups = FollowUps(
+        self._followups = FollowUps(
             analyze=analyze, content=lambda text: set(Extractor.content_terms(analyze, text))
         )
-        self._drafter = Drafter(llm=llm, followups=followups, coverage=self.coverage)
+        self._drafter = Drafter(llm=llm, followups=self._followups, coverage=self.coverage)
 
     async def ask(
         self, *, corpus: str, question: str, conversation_id: str | None, caller: Caller
@@ -172,7 +168,7 @@ class AnswerService:
             return
         chosen = await self._drafter.choose(prepared) if self.model_chooses else None
         extractive = self._extractor(prepared.corpus.name).compose(prepared.candidates, chosen)
-        prepared.doubtful = prepared.judgement.weak or extractive.coverage < ANSWER_FOCUS
+        prepared.doubtful = prepared.doubt(extractive, self._followups) is not None
         if prepared.stream_allowed:
             yield "sources", sources_found(prepared)
         if self.mode == AnswerMode.extractive:
@@ -322,11 +318,9 @@ class AnswerService:
             text, cited, reasons = self._drafter.compose(prepared, generation, extractive)
         elif extractive is not None:
             text, cited = extractive.text or None, extractive.cited
-        if text and judgement is not None and judgement.weak:
-            reasons.append(flag(Reason.weak_support, f"{judgement.score:.2f}"))
-        elif text and extractive is not None and extractive.coverage < ANSWER_FOCUS:
-            # The answer does not name what the question is about: a person should look.
-            reasons.append(flag(Reason.weak_support, f"focus {extractive.coverage:.2f}"))
+        doubt = prepared.doubt(extractive, self._followups)
+        if text and doubt:
+            reasons.append(doubt)
         topic = sensitive_topic(prepared.question, list(prepared.corpus.sensitive_topics))
         if text and topic:
             reasons.append(topic)

@@ -169,3 +169,41 @@ def test_where_nobody_reviews_a_doubtful_answer_shows_nothing_and_is_declined(
     assert [name for name, _ in events] == ["started", "done"]
     done = json.loads(events[-1][1])
     assert done["status"] == "declined" and done["answer"] is None
+
+
+def test_an_answer_to_a_followup_that_does_not_name_its_subject_is_held(
+    client: TestClient, fake_engine: FakeEngine
+) -> None:
+    add_corpus(client, "mairie", review="flagged")
+    add_document(client, "mairie", "carte.md", CARTE)
+    answers = state(client).answers
+    # Every question counts as covered and well supported: only the follow-up check holds.
+    answers.coverage = CoverageRule(
+        answers.coverage.dense_weight, Thresholds(decline_below=0.0, weak_below=0.0)
+    )
+    fake_engine.reply = lambda r: "Il faut une photo d'identité de moins de 6 mois [1]."
+    first = client.post("/api/v1/ask", json={"corpus": "mairie", "question": QUESTION}).json()
+    assert first["status"] == "released"
+    # The documents say nothing of passports: the card's page is what the rewrite finds.
+    followup = client.post(
+        "/api/v1/ask",
+        json={
+            "corpus": "mairie",
+            "question": "et pour un passeport ?",
+            "conversation_id": first["conversation_id"],
+        },
+    ).json()
+    assert followup["status"] == "pending_review"
+    with state(client).sessions() as session:
+        answer = session.get_one(Answer, followup["answer_id"])
+        assert {"code": "weak_support", "detail": "follow-up subject"} in answer.reasons
+    # A follow-up whose subject the answer names is released.
+    named = client.post(
+        "/api/v1/ask",
+        json={
+            "corpus": "mairie",
+            "question": "et le justificatif de domicile ?",
+            "conversation_id": first["conversation_id"],
+        },
+    ).json()
+    assert named["status"] == "released"

@@ -44,3 +44,21 @@ def test_only_rewrites_keeping_the_followup_are_used() -> None:
     )
     assert FOLLOWUPS.is_followup(question)
     assert not FOLLOWUPS.is_followup("Combien de témoins faut-il pour un mariage ?")
+
+
+def test_an_answer_to_a_followup_must_name_its_new_subject() -> None:
+    previous = "J'ai perdu ma carte d'identité, combien ça coûte pour la refaire ?"
+    question = "et pour un passeport ?"
+    on_the_card = "En cas de perte ou de vol, un timbre fiscal de 25 € est demandé [1]."
+    on_the_passport = "Le passeport coûte 86 € pour un adulte [1]. Passeport — Prix"
+    assert not FOLLOWUPS.names_subject(question=question, previous=previous, answer=on_the_card)
+    assert FOLLOWUPS.names_subject(question=question, previous=previous, answer=on_the_passport)
+
+
+def test_questions_without_a_new_subject_need_nothing_named() -> None:
+    answer = "Le mariage et l'enregistrement du PACS en mairie sont gratuits [3]."
+    previous = "Quels documents faut-il pour se pacser à la mairie ?"
+    assert FOLLOWUPS.names_subject(question="et c'est combien ?", previous=previous, answer=answer)
+    assert FOLLOWUPS.names_subject(question=previous, previous=None, answer="Sans rapport.")
+    standalone = "Combien de témoins faut-il pour un mariage ?"
+    assert FOLLOWUPS.names_subject(question=standalone, previous=previous, answer="Sans rapport.")
