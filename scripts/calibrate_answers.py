@@ -18,8 +18,10 @@ was seen (docs/answers.md):
    ``decline_below`` is the highest score that declines at most 5 % of the answerable
    questions of every set (declining a citizen who had an answer is the costlier
    error) and ``weak_below`` the lowest score at which at least 90 % of the unanswerable
-   questions of every set are declined or held.
-3. Answer focus: ``ANSWER_FOCUS`` (server/answers/pipeline.py) is the highest level among
+   questions of every set are declined or held, counting the in-domain questions the
+   documents do not cover apart from the other set's questions (since 2 December: mixed,
+   the 40 easy foreign questions made up for the hard in-domain ones).
+3. Answer focus: ``ANSWER_FOCUS`` (server/answers/asking.py) is the highest level among
    0, 0.1, ..., 0.9 that holds at most 5 % of the right answers of every set when
    answers saying less of the question than that are held.
 """
@@ -186,6 +188,13 @@ def main() -> int:
         )
         for name in names
     }
+    # The in-domain questions the documents do not cover and the other set's questions
+    # are counted apart: the easy foreign ones must not make up for the hard ones.
+    unanswerable = [
+        [rule.score(c, d) for n, q, c, d in features if n == name and q.group == group]
+        for name in names
+        for group in ("foreign", "uncovered")
+    ]
     steps = sorted({round(x, 4) for yes, no in scores.values() for x in yes + no})
     decline = max(
         (
@@ -199,7 +208,7 @@ def main() -> int:
         (
             t
             for t in steps
-            if all(not no or sum(x < t for x in no) >= 0.9 * len(no) for _, no in scores.values())
+            if all(not no or sum(x < t for x in no) >= 0.9 * len(no) for no in unanswerable)
         ),
         default=1.0,
     )
@@ -209,7 +218,14 @@ def main() -> int:
     for name, (yes, no) in scores.items():
         held = sum(decline <= x < weak for x in yes) / max(len(yes), 1)
         declined = sum(x < decline for x in no) / max(len(no), 1)
-        print(f"   {name}: answerable held {held:.3f}, unanswerable declined {declined:.3f}")
+        uncovered = [
+            rule.score(c, d) for n, q, c, d in features if n == name and q.group == "uncovered"
+        ]
+        covered = sum(x < weak for x in uncovered) / max(len(uncovered), 1)
+        print(
+            f"   {name}: answerable held {held:.3f}, unanswerable declined {declined:.3f}, "
+            f"in-domain uncovered declined or held {covered:.3f}"
+        )
     print("\n3. answer focus: share of the question said by the composed answer and its headings")
     focus: dict[str, list[tuple[float, bool]]] = {name: [] for name in names}
     for corpus, question, sources in asked:
