@@ -90,6 +90,12 @@ class Prepared:
             return not self.doubtful
         return self.corpus.policy != ReviewPolicy.always
 
+    @property
+    def declined_anyway(self) -> bool:
+        """Nobody reviews and the answer is doubtful: it will be declined whatever the model
+        writes, so the model is not asked and the asker is told at once."""
+        return self.corpus.policy == ReviewPolicy.never and self.doubtful
+
     def doubt(self, extractive: Composition | None, followups: FollowUps) -> dict[str, str] | None:
         """The weak-support flag, when the passages or the composed answer call for it."""
         if self.judgement is not None and self.judgement.weak:

@@ -171,7 +171,7 @@ class AnswerService:
         prepared.doubtful = prepared.doubt(extractive, self._followups) is not None
         if prepared.stream_allowed:
             yield "sources", sources_found(prepared)
-        if self.mode == AnswerMode.extractive:
+        if self.mode == AnswerMode.extractive or prepared.declined_anyway:
             if prepared.stream_allowed:
                 for line in extractive.text.splitlines():
                     yield "sentence", line

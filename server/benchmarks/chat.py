@@ -183,12 +183,15 @@ async def bench_chat(
             app_runs = await asyncio.gather(*(ask_app(client, url, corpus, q) for q in asked))
             app_wall = time.perf_counter() - start
         with state.sessions() as session:
-            rows = [session.get(Answer, r.answer_id) for r in app_runs if r.answer_id]
-            app_tokens = sum(a.completion_tokens for a in rows if a is not None)
-            generated = [a for a in rows if a is not None and a.completion_tokens]
-        # The very prompts Guichet sent, rebuilt with its own code, straight to the engine.
+            stored = [(session.get(Answer, r.answer_id) if r.answer_id else None) for r in app_runs]
+            drafted = [a.completion_tokens if a else 0 for a in stored]
+        app_tokens = sum(drafted)
+        # The very prompts Guichet sent, rebuilt with its own code, straight to the engine:
+        # only for the answers it had the model write (a doubtful one where nobody reviews
+        # is declined without asking the model).
+        generated = [q for q, n in zip(asked, drafted, strict=True) if n]
         bodies = []
-        for question in asked:
+        for question in generated:
             passages = await asyncio.to_thread(state.answers.search, corpus, question)
             messages, regex = engine_request(
                 corpus_title=corpus, question=question, passages=passages, language="fr"

@@ -169,6 +169,8 @@ def test_where_nobody_reviews_a_doubtful_answer_shows_nothing_and_is_declined(
     assert [name for name, _ in events] == ["started", "done"]
     done = json.loads(events[-1][1])
     assert done["status"] == "declined" and done["answer"] is None
+    # Declined whatever the model would write: it is not asked, the asker is told at once.
+    assert not [r for r in fake_engine.requests if "messages" in r]
 
 
 def test_an_answer_to_a_followup_that_does_not_name_its_subject_is_held(
