@@ -188,8 +188,9 @@ async def bench_chat(
         app_tokens = sum(drafted)
         # The very prompts Guichet sent, rebuilt with its own code, straight to the engine:
         # only for the answers it had the model write (a doubtful one where nobody reviews
-        # is declined without asking the model).
-        generated = [q for q, n in zip(asked, drafted, strict=True) if n]
+        # is declined without asking the model). In extractive mode no model writes: every
+        # question's prompt goes, the engine's times being what the asker would wait for.
+        generated = [q for q, n in zip(asked, drafted, strict=True) if n] or asked
         bodies = []
         for question in generated:
             passages = await asyncio.to_thread(state.answers.search, corpus, question)
@@ -236,7 +237,7 @@ async def bench_chat(
         "engine_tokens": engine_tokens,
         "app_wall_s": round(app_wall, 2),
         "engine_wall_s": round(engine_wall, 2),
-        "answers_generated": len(generated),
+        "answers_generated": sum(1 for n in drafted if n),
         "errors": sum(1 for r in app_runs if r.error) + sum(1 for r in engine_runs if r.error),
     }
 
