@@ -110,6 +110,31 @@ NEAR_MISSES = (
         "Faut-il une autorisation pour un abri de jardin de 12 m² ?",
         "Faut-il une autorisation pour un abri de jardin de 30 m² ?",
     ),
+    # Added after a review (2 December): longer forms, where one word weighs less.
+    (
+        "La déchèterie est-elle ouverte le mardi après-midi pendant les vacances scolaires ?",
+        "La déchèterie est-elle ouverte le mercredi après-midi pendant les vacances scolaires ?",
+    ),
+    (
+        "Combien coûte la cantine pour un enfant avec un quotient familial de 900 euros ?",
+        "Combien coûte la cantine pour un enfant avec un quotient familial de 1600 euros ?",
+    ),
+    (
+        "Combien coûte le remplacement d'une carte d'identité perdue ?",
+        "Combien coûte le remplacement d'une carte d'identité périmée ?",
+    ),
+    (
+        "Combien coûte un passeport pour un enfant de moins de 15 ans ?",
+        "Combien coûte un passeport pour un enfant de plus de 15 ans ?",
+    ),
+    (
+        "Peut-on retirer son passeport sans rendez-vous ?",
+        "Peut-on retirer son passeport avec rendez-vous ?",
+    ),
+    (
+        "Quelles pièces fournir pour une demande de logement avec 2 enfants ?",
+        "Quelles pièces fournir pour une demande de logement avec 3 enfants ?",
+    ),
 )
 
 
