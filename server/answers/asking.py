@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from corpora.models import ReviewPolicy
@@ -84,11 +85,10 @@ class Prepared:
 
     @property
     def stream_allowed(self) -> bool:
-        """Sentences are shown as they come unless every answer is held for review, or
-        nobody reviews and the answer is doubtful (it will be declined: nothing shows)."""
-        if self.corpus.policy == ReviewPolicy.never:
-            return not self.doubtful
-        return self.corpus.policy != ReviewPolicy.always
+        """Sentences are shown as they come unless every answer is held for review, or the
+        answer is doubtful (held for a person, or declined where nobody reviews): the
+        asker never reads an answer that is then taken back."""
+        return not self.doubtful and self.corpus.policy != ReviewPolicy.always
 
     @property
     def declined_anyway(self) -> bool:
@@ -96,8 +96,17 @@ class Prepared:
         writes, so the model is not asked and the asker is told at once."""
         return self.corpus.policy == ReviewPolicy.never and self.doubtful
 
-    def doubt(self, extractive: Composition | None, followups: FollowUps) -> dict[str, str] | None:
-        """The weak-support flag, when the passages or the composed answer call for it."""
+    def doubt(
+        self,
+        extractive: Composition | None,
+        followups: FollowUps,
+        *,
+        known: Callable[[str], bool],
+        answer: tuple[str, list[int]] | None = None,
+    ) -> dict[str, str] | None:
+        """The weak-support flag, when the passages or the answer call for it. ``answer``
+        is the text served and the passages it cites (the composed one by default);
+        ``known`` tells the terms the corpus holds."""
         if self.judgement is not None and self.judgement.weak:
             return flag(Reason.weak_support, f"{self.judgement.score:.2f}")
         if extractive is None:
@@ -105,10 +114,11 @@ class Prepared:
         if extractive.coverage < ANSWER_FOCUS:
             # The answer does not name what the question is about: a person should look.
             return flag(Reason.weak_support, f"focus {extractive.coverage:.2f}")
-        headings = [self.passages[n - 1].chunk for n in extractive.cited]
-        named = " ".join([extractive.text, *(f"{c.title} {c.section}" for c in headings)])
+        text, cited = answer or (extractive.text, extractive.cited)
+        headings = [self.passages[n - 1].chunk for n in cited]
+        named = " ".join([text, *(f"{c.title} {c.section}" for c in headings)])
         if not followups.names_subject(
-            question=self.question, previous=self.previous, answer=named
+            question=self.question, previous=self.previous, answer=named, known=known
         ):
             return flag(Reason.weak_support, "follow-up subject")
         return None

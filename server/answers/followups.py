@@ -12,7 +12,7 @@ engine cannot be reached — a rule writes it from the previous question:
 - a follow-up without a subject (« et c'est combien ? ») asks its question of the
   previous question's subject.
 
-An answer to a follow-up must name what the follow-up brings (``names_subject``): the
+An answer to a follow-up must name something the follow-up brings (``names_subject``): the
 rewrite can still find the previous question's page, and an answer on the identity card
 to « et pour un passeport ? » is wrong however well it is cited. Such an answer is
 doubtful: held for a person, or declined where nobody reviews.
@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from review.extractive import specificity
 
 # How a follow-up opens: a conjunction, « pour », an article.
 _OPENING = re.compile(
@@ -36,6 +38,12 @@ _STARTS_LIKE_FOLLOWUP = re.compile(
     r"^\s*(et|mais|ou|alors|puis|aussi|idem|pareil|même chose|m[eê]me question)\b", re.I
 )
 _NOT_PHRASE = re.compile(r"[,;:?!.]")
+_MASKED = re.compile(r"\[[^\]]*\]")  # « [nom masqué] », « [courriel masqué] »...
+_LETTERS = re.compile(r"[^\W\d_]+")
+# A follow-up's word is its subject when everyday French uses it little: the middle of
+# the specificity scale, 0.2 to 1 (« passeport » 0.95, « poisson » 0.67 above; « sinon »
+# 0.55, « temps » 0.2 below).
+SUBJECT_SPECIFICITY = 0.6
 MAX_STANDALONE_WORDS = 60
 
 
@@ -59,15 +67,32 @@ class FollowUps:
         """Does the question lean on the one before (« et pour… », or hardly any subject)?"""
         return bool(_STARTS_LIKE_FOLLOWUP.match(question)) or len(self._content(question)) <= 1
 
-    def names_subject(self, *, question: str, previous: str | None, answer: str) -> bool:
-        """Does ``answer`` name every term the follow-up brings that the previous question
+    def names_subject(
+        self,
+        *,
+        question: str,
+        previous: str | None,
+        answer: str,
+        known: Callable[[str], bool] = lambda term: False,
+    ) -> bool:
+        """Does ``answer`` name something the follow-up brings that the previous question
         did not (« passeport » in « et pour un passeport ? » after a question on the
         identity card)? One that does not answers the previous question, not this one.
-        True for a question standing alone and a follow-up without a subject of its own
+
+        What the follow-up brings is its words that say something specific
+        (``review.extractive.specificity``, ``known`` telling the terms the corpus holds):
+        not « sinon » or « temps », nor a typo, a figure or masked personal data. True for
+        a question standing alone and a follow-up that brings nothing of the kind
         (« et c'est combien ? »)."""
         if not previous or not self.is_followup(question):
             return True
-        return self._content(question) - self._content(previous) <= self._content(answer)
+        before, brought = self._content(previous), set[str]()
+        for word in _LETTERS.findall(_MASKED.sub(" ", question)):
+            terms = self._content(word) - before
+            in_corpus = any(known(term) for term in terms)
+            if terms and specificity(word, in_corpus=in_corpus) >= SUBJECT_SPECIFICITY:
+                brought |= terms
+        return not brought or bool(brought & self._content(answer))
 
     def usable(self, rewrite: str, *, question: str, previous: str) -> bool:
         """Is the model's rewrite a question that keeps what the follow-up asks and takes

@@ -168,7 +168,8 @@ class AnswerService:
             return
         chosen = await self._drafter.choose(prepared) if self.model_chooses else None
         extractive = self._extractor(prepared.corpus.name).compose(prepared.candidates, chosen)
-        prepared.doubtful = prepared.doubt(extractive, self._followups) is not None
+        known = self._index.lexical_index(prepared.corpus.name).holds
+        prepared.doubtful = prepared.doubt(extractive, self._followups, known=known) is not None
         if prepared.stream_allowed:
             yield "sources", sources_found(prepared)
         if self.mode == AnswerMode.extractive or prepared.declined_anyway:
@@ -318,7 +319,12 @@ class AnswerService:
             text, cited, reasons = self._drafter.compose(prepared, generation, extractive)
         elif extractive is not None:
             text, cited = extractive.text or None, extractive.cited
-        doubt = prepared.doubt(extractive, self._followups)
+        doubt = prepared.doubt(
+            extractive,
+            self._followups,
+            known=self._index.lexical_index(prepared.corpus.name).holds,
+            answer=(text, cited) if text else None,
+        )
         if text and doubt:
             reasons.append(doubt)
         topic = sensitive_topic(prepared.question, list(prepared.corpus.sensitive_topics))

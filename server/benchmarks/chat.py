@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from server.answers.asking import AnswerMode
 from server.answers.prompts import engine_request
 from server.app import create_app
 from server.settings import PROJECT_ROOT, Settings
@@ -184,13 +185,16 @@ async def bench_chat(
             app_wall = time.perf_counter() - start
         with state.sessions() as session:
             stored = [(session.get(Answer, r.answer_id) if r.answer_id else None) for r in app_runs]
-            drafted = [a.completion_tokens if a else 0 for a in stored]
-        app_tokens = sum(drafted)
+            app_tokens = sum(a.completion_tokens for a in stored if a)
+            drafted = [bool(a and a.draft) for a in stored]
         # The very prompts Guichet sent, rebuilt with its own code, straight to the engine:
         # only for the answers it had the model write (a doubtful one where nobody reviews
         # is declined without asking the model). In extractive mode no model writes: every
         # question's prompt goes, the engine's times being what the asker would wait for.
-        generated = [q for q, n in zip(asked, drafted, strict=True) if n] or asked
+        if state.answers.mode == AnswerMode.extractive:
+            generated = asked
+        else:
+            generated = [q for q, wrote in zip(asked, drafted, strict=True) if wrote]
         bodies = []
         for question in generated:
             passages = await asyncio.to_thread(state.answers.search, corpus, question)
@@ -237,7 +241,7 @@ async def bench_chat(
         "engine_tokens": engine_tokens,
         "app_wall_s": round(app_wall, 2),
         "engine_wall_s": round(engine_wall, 2),
-        "answers_generated": sum(1 for n in drafted if n),
+        "answers_generated": sum(drafted),
         "errors": sum(1 for r in app_runs if r.error) + sum(1 for r in engine_runs if r.error),
     }
 

@@ -55,6 +55,32 @@ def test_an_answer_to_a_followup_must_name_its_new_subject() -> None:
     assert FOLLOWUPS.names_subject(question=question, previous=previous, answer=on_the_passport)
 
 
+def test_only_what_says_something_specific_counts() -> None:
+    previous = "Combien coûte un passeport ?"
+    answer = "Le passeport d'un mineur de 15 à 17 ans coûte 42 € [1]."
+    # Masked personal data, figures, typos, fillers and everyday words are not what the
+    # answer must name.
+    for question in (
+        "et pour mon fils [nom masqué] ?",
+        "et pour 2 ?",
+        "et sinon stp ?",
+        "et pour un pasport ?",
+        "et ça prend combien de temps ?",
+    ):
+        assert FOLLOWUPS.names_subject(question=question, previous=previous, answer=answer), (
+            question
+        )
+    # One specific word named is enough when the follow-up brings several.
+    assert FOLLOWUPS.names_subject(
+        question="et pour un mineur qui vit à l'étranger ?", previous=previous, answer=answer
+    )
+    # A word of the corpus that everyday French does not know is specific.
+    fnaeg = {"fnaeg"}.__contains__
+    assert not FOLLOWUPS.names_subject(
+        question="et pour le FNAEG ?", previous=previous, answer=answer, known=fnaeg
+    )
+
+
 def test_questions_without_a_new_subject_need_nothing_named() -> None:
     answer = "Le mariage et l'enregistrement du PACS en mairie sont gratuits [3]."
     previous = "Quels documents faut-il pour se pacser à la mairie ?"
