@@ -120,5 +120,5 @@ class Prepared:
         if not followups.names_subject(
             question=self.question, previous=self.previous, answer=named, known=known
         ):
-            return flag(Reason.weak_support, "follow-up subject")
+            return flag(Reason.weak_support, "followup_subject")
         return None

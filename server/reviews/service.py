@@ -143,7 +143,7 @@ def review_out(
         reasons=[
             ReasonOut(
                 code=str(r.get("code", "")),
-                detail=str(r.get("detail", "")),
+                detail=_detail(tr, str(r.get("detail", ""))),
                 label=tr(f"reason.{r.get('code', '')}"),
             )
             for r in item.reasons
@@ -283,3 +283,11 @@ def act(
     else:
         session.commit()
     return done
+
+
+def _detail(tr: Translator, detail: str) -> str:
+    """A flag's detail as the reviewer reads it: words when it is a code the catalog
+    knows (« followup_subject »), else as stored (a score)."""
+    key = f"reason.detail.{detail}"
+    said = tr(key)
+    return detail if said == key else said

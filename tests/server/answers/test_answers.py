@@ -11,6 +11,7 @@ from review.models import Answer, ReviewItem
 from review.policy import Thresholds
 from tests.fake_engine import FakeEngine
 from tests.helpers import add_corpus, add_document, state
+from tests.server.reviews.factory import pending_review, person
 
 CARTE = """# Carte nationale d'identité
 
@@ -198,7 +199,15 @@ def test_an_answer_to_a_followup_that_does_not_name_its_subject_is_held(
     assert followup["status"] == "pending_review"
     with state(client).sessions() as session:
         answer = session.get_one(Answer, followup["answer_id"])
-        assert {"code": "weak_support", "detail": "follow-up subject"} in answer.reasons
+        assert {"code": "weak_support", "detail": "followup_subject"} in answer.reasons
+    # The agent reads why, in French.
+    agent = person(client, "agent", "agent", "mairie", "owner")
+    review = pending_review(client, agent, followup["answer_id"])
+    assert {
+        "code": "weak_support",
+        "label": "Documents peu pertinents",
+        "detail": "la réponse ne nomme pas le sujet de la question de suite",
+    } in review["reasons"]
     # A follow-up whose subject the answer names is released.
     named = client.post(
         "/api/v1/ask",
