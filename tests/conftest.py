@@ -19,7 +19,7 @@ from tests.factories import session, sessions  # noqa: F401 - fixtures
 from tests.fake_engine import FakeEngine
 from tests.postgres import PostgresServer
 from tests.server.engine.fixtures import embedded_engine, prepared_model_dir  # noqa: F401
-from tests.storage import Storage, catalog_engine, new_storage
+from tests.storage import Storage, new_storage, open_index
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -143,15 +143,4 @@ def embedder() -> Embedder:
 def index(tmp_path: Path, embedder: Embedder, storage: Storage) -> Iterator[SearchIndex]:
     """A fresh index on a temporary folder; catalog and Chroma where the run asks (by
     default a SQLite catalog of its own under the folder and embedded Chroma)."""
-    engine = catalog_engine(storage)
-    search_index = SearchIndex(
-        root=tmp_path / "index",
-        embedder=embedder,
-        database=engine,
-        chroma_url=storage.chroma_url,
-        chroma_database=storage.chroma_database,
-    )
-    yield search_index
-    search_index.close()
-    if engine is not None:
-        engine.dispose()
+    yield from open_index(tmp_path / "index", embedder, storage)

@@ -7,12 +7,16 @@ folder (SQLite, embedded Chroma). Settings and subprocess environments both come
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 
 from retrieval.catalog import private_engine
+from retrieval.embedding import TextEmbedder
+from retrieval.index import SearchIndex
 from server.settings import Settings
 
 
@@ -57,3 +61,20 @@ def catalog_engine(storage: Storage) -> Engine | None:
     if storage.database_url is None:
         return None
     return private_engine(storage.database_url)
+
+
+def open_index(root: Path, embedder: TextEmbedder, storage: Storage) -> Iterator[SearchIndex]:
+    """A search index on ``root`` with the run's catalog and Chroma, closed afterwards
+    (``yield from`` it in a fixture)."""
+    engine = catalog_engine(storage)
+    search_index = SearchIndex(
+        root=root,
+        embedder=embedder,
+        database=engine,
+        chroma_url=storage.chroma_url,
+        chroma_database=storage.chroma_database,
+    )
+    yield search_index
+    search_index.close()
+    if engine is not None:
+        engine.dispose()

@@ -24,9 +24,7 @@ from review.verified import (
     withdraw_for_document,
 )
 from tests.factories import make_corpus, make_document, make_verified
-from tests.storage import Storage, catalog_engine
-
-# The rule e5 had before it compared both questions as queries (docs/answers.md).
+from tests.storage import Storage, open_index
 
 
 @pytest.fixture(scope="module")
@@ -35,24 +33,9 @@ def e5() -> TextEmbedder:
     return load_embedder("e5", cache=Path(os.environ["GUICHET_EMBEDDING_CACHE"]))
 
 
-def _index(root: Path, embedder: TextEmbedder, storage: Storage) -> Iterator[SearchIndex]:
-    engine = catalog_engine(storage)
-    search_index = SearchIndex(
-        root=root,
-        embedder=embedder,
-        database=engine,
-        chroma_url=storage.chroma_url,
-        chroma_database=storage.chroma_database,
-    )
-    yield search_index
-    search_index.close()
-    if engine is not None:
-        engine.dispose()
-
-
 @pytest.fixture
 def e5_index(tmp_path: Path, e5: TextEmbedder, storage: Storage) -> Iterator[SearchIndex]:
-    yield from _index(tmp_path / "e5-index", e5, storage)
+    yield from open_index(tmp_path / "e5-index", e5, storage)
 
 
 def _verify(session: Session, index: SearchIndex, corpus: Corpus, question: str) -> int:
