@@ -2,9 +2,9 @@
 
 Steps, in order: Unicode normalisation and lower-casing, typographic apostrophes made plain,
 elided articles and pronouns dropped (``l'``, ``d'``, ``qu'``, ``lorsqu'``...), word
-tokenisation, stopwords removed, Snowball French stemming, then accent folding on the stem
-(the stemmer needs the accents to recognise suffixes; folding afterwards makes "operateur"
-typed without accents match "opérateur").
+tokenisation, stopwords removed, Snowball French stemming (a few acronyms kept whole), then
+accent folding on the stem (the stemmer needs the accents to recognise suffixes; folding
+afterwards makes "operateur" typed without accents match "opérateur").
 """
 
 from __future__ import annotations
@@ -20,6 +20,18 @@ from bm25s.stopwords import STOPWORDS_FRENCH
 # on purpose: FAQ titles are questions too, and the question word tells what kind of
 # answer is wanted (a procedure, an amount, a date); measured, removing them hurt.
 STOPWORDS: frozenset[str] = frozenset(STOPWORDS_FRENCH)
+
+# Words kept whole instead of stemmed. The stemmer reads the final S of an acronym as a
+# plural: « PACS » became « pac » while « pacser », « pacsé » became « pacs », so a
+# question about getting pacsé never found the page about the PACS (« ANTS » and « ARS »
+# likewise). Only acronyms of public-service French whose stem differs from themselves
+# need to be here; lower-cased, as citizens type them either way.
+PROTECTED = frozenset({"pacs", "ants", "ars", "cias", "ddets"})
+
+# The version of what ``FrenchAnalyzer.analyze`` returns. The catalog stores each chunk's
+# analysed terms: raise this whenever a change gives other terms for some text, and the
+# stored terms are made again when an index opens (``retrieval/terms.py``).
+ANALYSIS_VERSION = 2
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 # Elided forms: one-letter clitics and the "qu'" family. Matched at a word start only.
@@ -44,6 +56,8 @@ class FrenchAnalyzer:
         self.terms = lru_cache(maxsize=50_000)(self._terms)
 
     def _term(self, word: str) -> str:
+        if word in PROTECTED:
+            return fold_accents(word)
         return fold_accents(self._stemmer.stemWord(word))
 
     def words(self, text: str) -> list[str]:

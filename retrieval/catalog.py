@@ -155,14 +155,25 @@ class Catalog:
             )
         return int(value or 0)
 
+    def counter(self, name: str) -> int | None:
+        """A named counter (None when never set)."""
+        with self._reading() as conn:
+            value = conn.scalar(select(counters.c.value).where(counters.c.name == name))
+        return None if value is None else int(value)
+
+    def set_counter(self, name: str, value: int) -> None:
+        insert = self._insert()(counters).values(name=name, value=value)
+        statement = insert.on_conflict_do_update(
+            index_elements=[counters.c.name], set_={"value": value}
+        )
+        with self._transaction() as conn:
+            conn.execute(statement)
+
     def vector_epoch(self, store: str) -> int:
         """Counter bumped by every write to the embedded Chroma at ``store`` (see
         ``vectors.VectorStore``); one per store, as hosts sharing the catalog each have
         their own."""
-        name = f"vector_epoch:{store}"
-        with self._reading() as conn:
-            value = conn.scalar(select(counters.c.value).where(counters.c.name == name))
-        return int(value or 0)
+        return self.counter(f"vector_epoch:{store}") or 0
 
     def bump_vector_epoch(self, store: str) -> int:
         insert = self._insert()(counters).values(name=f"vector_epoch:{store}", value=1)

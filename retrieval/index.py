@@ -31,6 +31,7 @@ from retrieval.fusion import Candidate, FusionRule, fuse, rule_for
 from retrieval.legacy import import_legacy_catalog
 from retrieval.lexical import LexicalIndex, LexicalIndexes
 from retrieval.reranking import RERANK_DEPTH, CrossEncoderReranker, PairScorer
+from retrieval.terms import chunk_terms, refresh_stored_terms
 from retrieval.types import Chunk, DocumentChunks, Passage
 from retrieval.vectors import DenseHit, VectorStore
 
@@ -90,6 +91,7 @@ class SearchIndex:
         if self.reranker is None and reranker_model:
             self.reranker = CrossEncoderReranker(reranker_model)
         self._analyzer = FrenchAnalyzer()
+        refresh_stored_terms(self.catalog, self._analyzer)
         self._lexical = LexicalIndexes(self.catalog)
         self.collect_garbage()
 
@@ -175,12 +177,8 @@ class SearchIndex:
         return self.catalog.document_chunks(corpus, doc.document_id) == list(doc.chunks)
 
     def _write_batch(self, corpus: str, chunks: Sequence[Chunk]) -> None:
-        analyze = self._analyzer.analyze
         texts = [indexed_text(c) for c in chunks]
-        rows = [
-            (c, " ".join(analyze(text)), " ".join(analyze(f"{c.title} {c.section}")))
-            for c, text in zip(chunks, texts, strict=True)
-        ]
+        rows = [(c, *chunk_terms(self._analyzer, c)) for c in chunks]
         vectors = self.embedder.embed_documents_array(texts)
         metadatas: list[dict[str, str | int]] = [
             {"document_id": c.document_id, "version": c.version, "ordinal": c.ordinal}

@@ -21,3 +21,12 @@ def test_stopwords_dropped_numbers_kept() -> None:
 def test_question_words_are_kept() -> None:
     # FAQ titles are questions: the question word is part of what matches.
     assert FrenchAnalyzer().analyze("Combien coûte un passeport ?")[0] == "combien"
+
+
+def test_acronyms_ending_in_s_are_kept_whole() -> None:
+    """« PACS » used to be stemmed to « pac », apart from « pacser » and « pacsé »."""
+    analyze = FrenchAnalyzer().analyze
+    assert analyze("PACS") == analyze("pacs") == analyze("se pacser")[-1:] == ["pacs"]
+    assert analyze("pacsés") == ["pacs"]
+    assert analyze("l'ANTS") == ["ants"]
+    assert analyze("les ans") == analyze("un an")  # plurals are still plurals

@@ -19,12 +19,13 @@ from sqlalchemy import Engine, inspect
 
 from database import make_engine
 from retrieval import pending
-from retrieval.analysis import FrenchAnalyzer
+from retrieval.analysis import ANALYSIS_VERSION, FrenchAnalyzer
 from retrieval.catalog import Catalog, LexicalRows
 from retrieval.catalog_tables import TABLES
 from retrieval.embedding import Embedder
 from retrieval.index import SearchIndex
 from retrieval.lexical import LexicalIndex, LexicalIndexes
+from retrieval.terms import COUNTER, chunk_terms, refresh_stored_terms
 from retrieval.types import Chunk
 from server.schema import metadata, upgrade
 from tests.chroma import ChromaServer
@@ -224,6 +225,44 @@ def test_two_hosts_share_one_catalog(
         )
     finally:
         first.close()
+        second.close()
+
+
+def test_terms_of_an_older_analysis_are_made_again_once(
+    tmp_path: Path, database: Engine, embedder: Embedder, storage: Storage
+) -> None:
+    """A catalog whose terms were stored before « PACS » was kept whole: on opening, its
+    live chunks are analysed again and « se pacser » finds the PACS page; the next
+    opening has nothing to do."""
+    chroma = {"chroma_url": storage.chroma_url, "chroma_database": storage.chroma_database}
+    chunk = Chunk(
+        "pacs@v1#0", "pacs", 1, 0, "Mariage et PACS", "Pièces à fournir", None,
+        "Pour un PACS, apportez la convention de PACS signée et une pièce d'identité.",
+    )  # fmt: skip
+    first = SearchIndex(root=tmp_path / "a", embedder=embedder, database=database, **chroma)
+    try:
+        first.replace_document(corpus="c", document_id="pacs", version=1, chunks=[chunk])
+        first.replace_document(
+            corpus="c", document_id="passeport", version=1, chunks=chunks_of("passeport")
+        )
+        old = " ".join(
+            t if t != "pacs" else "pac" for t in chunk_terms(first.analyzer, chunk)[0].split()
+        )
+        first.catalog.insert_chunks("c", [(chunk, old, "mariag pac piec fourn")])
+        first.catalog.set_counter(COUNTER, 1)
+    finally:
+        first.close()
+
+    second = SearchIndex(root=tmp_path / "a", embedder=embedder, database=database, **chroma)
+    try:
+        assert second.catalog.counter(COUNTER) == ANALYSIS_VERSION
+        rows = second.catalog.lexical_rows("c")
+        assert sum("pacs" in body.split() for body in rows.body_terms) == 1
+        assert not any("pac" in body.split() for body in rows.body_terms)
+        best = second.search(corpus="c", query="se pacser", k=1)[0]
+        assert best.chunk.document_id == "pacs" and best.lexical_rank == 1
+        assert refresh_stored_terms(second.catalog, second.analyzer) == 0
+    finally:
         second.close()
 
 
