@@ -1,4 +1,4 @@
-"""Retrieval evaluation on a dataset in the shared format (documents/*.md + questions.jsonl).
+"""Retrieval evaluation on a dataset (documents/ + questions.jsonl, or the demo's questions.md).
 
     python -m retrieval.eval /work/shared/eval/cnil-faq --root /tmp/guichet-eval
 
@@ -23,6 +23,7 @@ import numpy as np
 
 from retrieval.analysis import FrenchAnalyzer
 from retrieval.chunking import DEFAULT_MAX_CHARS, DEFAULT_OVERLAP, chunk_document, indexed_text
+from retrieval.datasets import load_sets
 from retrieval.fusion import fuse
 from retrieval.index import CANDIDATE_POOL, DocumentChunks, SearchIndex
 from retrieval.parsing import parse_document
@@ -37,12 +38,24 @@ RANKING_DEPTH = 20
 def load_dataset(
     dataset: Path, *, max_chars: int = DEFAULT_MAX_CHARS, overlap: int = DEFAULT_OVERLAP
 ) -> tuple[list[DocumentChunks], list[dict[str, Any]]]:
-    """Parse and chunk every document; version = a content hash, so edits re-index."""
-    documents = chunk_files(
-        sorted((dataset / "documents").glob("*.md")), max_chars=max_chars, overlap=overlap
-    )
-    with open(dataset / "questions.jsonl", encoding="utf-8") as handle:
-        questions = [json.loads(line) for line in handle if line.strip()]
+    """Parse and chunk every document; version = a content hash, so edits re-index.
+
+    Either format of ``retrieval.datasets``. The demo's ``questions.md`` holds several sets
+    (the town's procedures, the course): their documents are searched as one corpus, which
+    only adds pages to tell apart. Follow-ups are left out: alone, « et pour un passeport ? »
+    is not a search a citizen makes.
+    """
+    sets = load_sets(dataset)
+    paths = [path for evalset in sets for path in evalset.documents]
+    if len({path.stem for path in paths}) < len(paths):
+        raise ValueError(f"{dataset}: two documents of its sets share a name")
+    documents = chunk_files(paths, max_chars=max_chars, overlap=overlap)
+    questions = [
+        question.as_dict()
+        for evalset in sets
+        for question in evalset.questions
+        if question.follows is None and question.group != "followup"
+    ]
     return documents, questions
 
 

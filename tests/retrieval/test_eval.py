@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from retrieval.datasets import load_sets
 from retrieval.eval import evaluate_retrieval
 from retrieval.index import SearchIndex
-from tests.retrieval.conftest import EVAL_ROOT
+from tests.retrieval.conftest import EVAL_ROOT, REPO_ROOT
 
 
 def _dataset(root: Path) -> Path:
@@ -67,6 +68,20 @@ def test_evaluate_small_dataset(index: SearchIndex, tmp_path: Path) -> None:
     again = evaluate_retrieval(dataset=dataset, index=index, corpus="eval-mini", k=5)
     assert index.catalog.generation("eval-mini") == generation  # nothing re-indexed
     assert again["hit@1"] == 1.0
+
+
+def test_the_demo_questions_are_a_retrieval_dataset_too(index: SearchIndex) -> None:
+    """``guichet eval retrieval corpora/demo`` used to die on a missing questions.jsonl;
+    it reads questions.md like ``guichet eval answers``, follow-ups left out."""
+    dataset = REPO_ROOT / "corpora" / "demo"
+    sets = load_sets(dataset)
+    asked = [q for s in sets for q in s.questions if q.answerable and q.doc_ids]
+    alone = [q for q in asked if q.follows is None and q.group != "followup"]
+    assert alone and any(q.follows for s in sets for q in s.questions)
+    result = evaluate_retrieval(dataset=dataset, index=index, corpus="eval-demo", k=5)
+    assert result["n"] == len(alone)
+    assert result["documents"] == sum(len(s.documents) for s in sets)
+    assert result["hit@5"] >= 0.9
 
 
 @pytest.mark.slow
