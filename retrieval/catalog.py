@@ -284,6 +284,20 @@ class Catalog:
                 found.update((chunk.chunk_id, chunk) for chunk in map(_row_to_chunk, rows))
         return found
 
+    def live_texts(self, corpus: str, document_ids: Sequence[str]) -> list[tuple[str, int, str]]:
+        """(document, version, text) of the live chunks of these documents."""
+        query = (
+            select(chunks.c.document_id, chunks.c.version, chunks.c.text)
+            .join(active, _LIVE)
+            .where(chunks.c.corpus == corpus)
+        )
+        with self._reading() as conn:
+            return [
+                (str(d), int(v), str(t))
+                for part in parts(document_ids)
+                for d, v, t in conn.execute(query.where(chunks.c.document_id.in_(part)))
+            ]
+
     def document_chunks(self, corpus: str, document_id: str) -> list[Chunk]:
         with self._reading() as conn:
             rows = conn.execute(

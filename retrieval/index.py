@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import Engine
 
+from retrieval.acronyms import Acronyms
 from retrieval.analysis import FrenchAnalyzer
 from retrieval.catalog import Catalog, private_engine
 from retrieval.chunking import chunk_id, indexed_text
@@ -93,6 +94,7 @@ class SearchIndex:
         self._analyzer = FrenchAnalyzer()
         refresh_stored_terms(self.catalog, self._analyzer)
         self._lexical = LexicalIndexes(self.catalog)
+        self._acronyms = Acronyms(self.catalog)
         self.collect_garbage()
 
     def close(self) -> None:
@@ -290,7 +292,10 @@ class SearchIndex:
         lexical = self.lexical_index(corpus)
         if not lexical.active:
             return []
-        total, head = lexical.scores(self._analyzer.analyze(query))
+        terms = self._analyzer.analyze(query)
+        acronyms = self._acronyms.table(corpus, lexical.generation, lexical.active)
+        terms += self._analyzer.analyze(Acronyms.spelled_out(query, acronyms))
+        total, head = lexical.scores(terms)
         candidates: dict[str, Candidate] = {}
         if lexical.size:
             n = min(pool, lexical.size)
