@@ -225,8 +225,20 @@ class Extractor:
                 candidate.dense = cosine
             _add_dense(found)
         # Ties go to the better-ranked passage, then to reading order.
-        # A unit about another case (a range without the question's number) comes last.
-        found.sort(key=lambda c: (c.other_case, -c.score, c.n, c.unit.position))
+        # A unit about another case (a range without the question's number) comes last,
+        # and one that holds none of the question's words never leads while another holds
+        # some: bonuses for its place and its meaning made a lesson's « SVT — Classe de
+        # 5e. » lead an answer about how a fish breathes.
+        says_something = any(c.held > 0 for c in found)
+        found.sort(
+            key=lambda c: (
+                c.other_case,
+                says_something and c.held == 0,
+                -c.score,
+                c.n,
+                c.unit.position,
+            )
+        )
         return found
 
     def compose(

@@ -70,3 +70,26 @@ def test_a_question_of_the_lesson_never_answers_itself() -> None:
 def test_no_unit_is_offered_for_a_subject_no_passage_treats() -> None:
     candidates = EXTRACTOR.candidates("Combien coûte un permis de chasse ?", PASSAGES)
     assert max(c.coverage for c in candidates) < 0.35
+
+
+def test_a_unit_that_holds_none_of_the_question_never_leads_while_another_does() -> None:
+    """The opening of the first passage, close in meaning, used to lead the answer even
+    when it said nothing of the question: a lesson's « SVT — Classe de 5e. » answered how
+    a fish breathes."""
+    lesson = SourcePassage(
+        1,
+        "Leçon 1 — La respiration",
+        "",
+        "SVT — Classe de 5e. Partie : le vivant et son fonctionnement. Le poisson respire "
+        "avec des branchies qui prélèvent le dioxygène dissous dans l'eau.",
+        opens_section=True,
+    )
+
+    def same_meaning(question: str, texts: list[str]) -> list[float]:
+        return [0.9 if "Classe" in text else 0.8 for text in texts]  # the opening closest
+
+    extractor = Extractor(analyze=ANALYZER.analyze, weights=_weights, similarity=same_meaning)
+    candidates = extractor.candidates("Comment respire un poisson ?", [lesson])
+    assert candidates[0].unit.text.startswith("Le poisson respire")
+    assert candidates[0].held > 0 and candidates[-1].held == 0
+    assert "branchies" in extractor.compose(candidates).text
