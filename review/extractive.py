@@ -88,6 +88,7 @@ class Candidate:
     siblings: list[Unit] = field(default_factory=list)
     dense: float | None = None  # cosine of the unit (with its context) and the question
     other_case: bool = False  # states ranges that hold none of the question's numbers
+    speaks: bool = True  # the unit or its lead-in holds one of the question's words
     # What the coverage of a composed answer is computed from (shared by the question's
     # candidates): the question's weights by root, the unit's roots with its context.
     weights: dict[str, float] = field(default_factory=dict, repr=False)
@@ -184,7 +185,8 @@ class Extractor:
                 if not unit.quotable or len(unit.text) < MIN_UNIT_CHARS:
                     continue
                 own = _roots(self._analyze(unit.text))
-                context = heading_terms | _roots(self._analyze(unit.lead))
+                lead = _roots(self._analyze(unit.lead))
+                context = heading_terms | lead
                 held = sum(w for t, w in weights.items() if t in own)
                 covered = sum(w for t, w in weights.items() if t in own or t in context)
                 share_held = held / total if total else 0.0
@@ -215,6 +217,7 @@ class Extractor:
                         score,
                         siblings,
                         other_case=match is False,
+                        speaks=any(t in own or t in lead for t in weights),
                         weights=weights,
                         roots=frozenset(own | context),
                     )
@@ -226,14 +229,14 @@ class Extractor:
             _add_dense(found)
         # Ties go to the better-ranked passage, then to reading order.
         # A unit about another case (a range without the question's number) comes last,
-        # and one that holds none of the question's words never leads while another holds
-        # some: bonuses for its place and its meaning made a lesson's « SVT — Classe de
-        # 5e. » lead an answer about how a fish breathes.
-        says_something = any(c.held > 0 for c in found)
+        # and one that holds none of the question's words (neither itself nor its lead-in)
+        # never leads while another does: bonuses for its place and its meaning made a
+        # lesson's « SVT — Classe de 5e. » lead an answer about how a fish breathes.
+        says_something = any(c.speaks for c in found)
         found.sort(
             key=lambda c: (
                 c.other_case,
-                says_something and c.held == 0,
+                says_something and not c.speaks,
                 -c.score,
                 c.n,
                 c.unit.position,
