@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import Stemmer
 from bm25s.stopwords import STOPWORDS_FRENCH
@@ -37,6 +37,19 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": 
 # Elided forms: one-letter clitics and the "qu'" family. Matched at a word start only.
 _ELISION = re.compile(r"\b(?:[cdjlmnst]|qu|lorsqu|puisqu|jusqu|quoiqu|quelqu)'", re.IGNORECASE)
 _WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@cache
+def french_frequencies() -> dict[str, int]:
+    """How often each French word occurs (lower case, accents folded), from
+    pyspellchecker's French dictionary (a word-frequency list of everyday written French)."""
+    from spellchecker import SpellChecker
+
+    counts: dict[str, int] = {}
+    for word, count in SpellChecker(language="fr", distance=1).word_frequency.items():
+        key = fold_accents(word.lower().replace("\u2019", "'"))
+        counts[key] = counts.get(key, 0) + int(count)
+    return counts
 
 
 def fold_accents(text: str) -> str:

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, union
+from sqlalchemy import Connection, Engine, bindparam, delete, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from retrieval.catalog_tables import (
@@ -162,6 +162,7 @@ class Catalog:
         return None if value is None else int(value)
 
     def set_counter(self, name: str, value: int) -> None:
+        """Set a named counter (the analysis that made the stored terms, ``terms.py``)."""
         insert = self._insert()(counters).values(name=name, value=value)
         statement = insert.on_conflict_do_update(
             index_elements=[counters.c.name], set_={"value": value}
@@ -350,6 +351,17 @@ class Catalog:
                     for c, body, head in rows
                 ],
             )
+
+    def update_terms(self, corpus: str, rows: Sequence[tuple[str, str, str]]) -> None:
+        """Replace the stored terms of chunks still stored: (chunk id, body, head)."""
+        statement = (
+            update(chunks)
+            .where(chunks.c.corpus == corpus, chunks.c.chunk_id == bindparam("chunk"))
+            .values(body_terms=bindparam("body"), head_terms=bindparam("head"))
+        )
+        if rows:
+            with self._transaction() as conn:
+                conn.execute(statement, [{"chunk": i, "body": b, "head": h} for i, b, h in rows])
 
     def activate(self, corpus: str, versions: Sequence[tuple[str, int]]) -> int:
         """Make these versions live in one transaction; returns the new generation."""

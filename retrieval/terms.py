@@ -3,10 +3,13 @@
 The catalog keeps every chunk's terms so that a lexical index can be built without
 analysing text again. The other side of that: when ``FrenchAnalyzer`` changes (a word kept
 whole instead of stemmed), terms stored before no longer match the terms of a question.
-``ANALYSIS_VERSION`` says which analysis made the stored terms; an index that opens a
-catalog made by an older one analyses its chunks again, once, and every host's lexical
-index reloads through the generation counter. A catalog that never recorded a version was
-made by version 1.
+The catalog's counter ``analysis_version`` says which analysis made the stored terms (a
+catalog that never recorded one was made by version 1). An index that opens a catalog made
+by an older analysis analyses the live chunks again, corpus by corpus: each finished
+corpus is recorded (a restart goes on from there) and gets a new generation, so that every
+host reloads it. Hosts upgraded together may analyse the corpus in progress twice: the
+result is the same. A host still running the older code would store older terms again:
+upgrade every host sharing the database before starting them (docs/retrieval.md).
 """
 
 from __future__ import annotations
@@ -34,29 +37,31 @@ def chunk_terms(analyzer: FrenchAnalyzer, chunk: Chunk) -> tuple[str, str]:
 
 def refresh_stored_terms(catalog: Catalog, analyzer: FrenchAnalyzer) -> int:
     """Analyse the live chunks again when their terms come from an older analysis; returns
-    how many were analysed (0 when the catalog is current).
-
-    Two hosts upgraded together may both do it: the result is the same. Chunks of versions
-    not live keep their terms; they are garbage or about to be written again.
-    """
+    how many were analysed (0 when the catalog is current: one read). Chunks of versions
+    not live keep their terms: they are garbage or about to be written again."""
     stored = catalog.counter(COUNTER) or 1
     if stored >= ANALYSIS_VERSION:
         return 0
     started = time.monotonic()
     count = 0
     for corpus in catalog.corpora():
+        done = f"{COUNTER}:{corpus}"
+        if (catalog.counter(done) or 1) >= ANALYSIS_VERSION:
+            continue
         for document_id in catalog.active_versions(corpus):
             chunks = catalog.document_chunks(corpus, document_id)
-            catalog.insert_chunks(corpus, [(c, *chunk_terms(analyzer, c)) for c in chunks])
+            catalog.update_terms(corpus, [(c.chunk_id, *chunk_terms(analyzer, c)) for c in chunks])
             count += len(chunks)
         catalog.activate(corpus, [])  # a new generation: every host reloads the corpus
+        catalog.set_counter(done, ANALYSIS_VERSION)
     catalog.set_counter(COUNTER, ANALYSIS_VERSION)
-    if count:
-        logger.info(
-            "stored terms analysed again (analysis %d -> %d): %d chunks in %.1f s",
-            stored,
-            ANALYSIS_VERSION,
-            count,
-            time.monotonic() - started,
-        )
+    if not count:
+        return 0
+    logger.info(
+        "stored terms analysed again (analysis %d -> %d): %d chunks in %.1f s",
+        stored,
+        ANALYSIS_VERSION,
+        count,
+        time.monotonic() - started,
+    )
     return count

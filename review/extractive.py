@@ -28,10 +28,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from retrieval.analysis import fold_accents
+from retrieval.analysis import fold_accents, french_frequencies
 from retrieval.units import Unit, UnitKind, split_units
 from review.figures import AMOUNT, ASKS_AMOUNT, ASKS_WHEN, WHEN, figures, number_match
-from review.quality import french_frequencies
 
 # Words that ask rather than say what the question is about, and the prepositions and
 # adverbs the standard stopword list keeps (« pendant », « avant ») that say nothing of it.
@@ -88,7 +87,7 @@ class Candidate:
     siblings: list[Unit] = field(default_factory=list)
     dense: float | None = None  # cosine of the unit (with its context) and the question
     other_case: bool = False  # states ranges that hold none of the question's numbers
-    speaks: bool = True  # the unit or its lead-in holds one of the question's words
+    speaks: bool = True  # the unit or its lead-in holds a word or number of the question
     # What the coverage of a composed answer is computed from (shared by the question's
     # candidates): the question's weights by root, the unit's roots with its context.
     weights: dict[str, float] = field(default_factory=dict, repr=False)
@@ -217,7 +216,8 @@ class Extractor:
                         score,
                         siblings,
                         other_case=match is False,
-                        speaks=any(t in own or t in lead for t in weights),
+                        speaks=match in (True, "repeated")
+                        or any(t in own or t in lead for t in weights),
                         weights=weights,
                         roots=frozenset(own | context),
                     )

@@ -12,7 +12,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+
+from retrieval.analysis import french_frequencies
 
 # A run of this many words seen twice is a loop, not style. Shorter runs repeat in sound
 # answers (« Prix du repas : » on each row of a fee table).
@@ -47,19 +48,6 @@ class Problem:
 def _fold(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.lower().replace("’", "'"))
     return "".join(c for c in text if not unicodedata.combining(c))
-
-
-@cache
-def french_frequencies() -> dict[str, int]:
-    """How often each French word occurs (accents folded), from pyspellchecker's French
-    dictionary (a word-frequency list of everyday written French)."""
-    from spellchecker import SpellChecker
-
-    counts: dict[str, int] = {}
-    for word, count in SpellChecker(language="fr", distance=1).word_frequency.items():
-        key = _fold(word)
-        counts[key] = counts.get(key, 0) + int(count)
-    return counts
 
 
 def french_lexicon() -> frozenset[str]:

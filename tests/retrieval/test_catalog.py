@@ -256,6 +256,7 @@ def test_terms_of_an_older_analysis_are_made_again_once(
     second = SearchIndex(root=tmp_path / "a", embedder=embedder, database=database, **chroma)
     try:
         assert second.catalog.counter(COUNTER) == ANALYSIS_VERSION
+        assert second.catalog.counter(f"{COUNTER}:c") == ANALYSIS_VERSION
         rows = second.catalog.lexical_rows("c")
         assert sum("pacs" in body.split() for body in rows.body_terms) == 1
         assert not any("pac" in body.split() for body in rows.body_terms)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from retrieval.analysis import FrenchAnalyzer
+from retrieval.units import UnitKind
 from review.extractive import Extractor, SourcePassage
 
 ANALYZER = FrenchAnalyzer()
@@ -93,3 +94,25 @@ def test_a_unit_that_holds_none_of_the_question_never_leads_while_another_does()
     assert candidates[0].unit.text.startswith("Le poisson respire")
     assert candidates[0].held > 0 and candidates[-1].held == 0
     assert "branchies" in extractor.compose(candidates).text
+
+
+def test_list_items_whose_lead_in_names_the_question_may_lead() -> None:
+    """« le quartz… » holds none of the question's words, its lead-in does: the list still
+    answers « De quels minéraux est formé le granite ? »."""
+    rocks = SourcePassage(
+        1,
+        "Leçon 4 — Roches et paysages",
+        "Le granite",
+        "Les paysages changent avec les saisons et les activités humaines.\n\n"
+        "Le granite est une roche formée de cristaux emboîtés :\n\n"
+        "- le quartz, transparent, qui raye le verre ;\n- les feldspaths, blancs ou roses ;\n"
+        "- le mica, noir et brillant.\n",
+    )
+
+    def landscapes_first(question: str, texts: list[str]) -> list[float]:
+        return [0.9 if "saisons" in text else 0.8 for text in texts]
+
+    extractor = Extractor(analyze=ANALYZER.analyze, weights=_weights, similarity=landscapes_first)
+    candidates = extractor.candidates("De quels minéraux est formé le granite ?", [rocks])
+    assert candidates[0].unit.kind == UnitKind.item  # not the sentence on landscapes
+    assert "quartz" in extractor.compose(candidates).text
