@@ -48,7 +48,7 @@ def load_dataset(
     sets = load_sets(dataset)
     paths = [path for evalset in sets for path in evalset.documents]
     if len({path.stem for path in paths}) < len(paths):
-        raise ValueError(f"{dataset}: two documents of its sets share a name")
+        raise ValueError(f"{dataset} : deux documents de ses jeux portent le même nom")
     documents = chunk_files(paths, max_chars=max_chars, overlap=overlap)
     questions = [
         question.as_dict()

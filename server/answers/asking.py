@@ -20,9 +20,7 @@ from server.engine.client import Generation
 SMALL_MODELS = re.compile(r"smollm|135m|360m", re.I)
 # Below this share of the question's weight said by the answer and its headings, the
 # answer is held: the highest level that holds at most 5 % of right answers on each
-# calibration set (scripts/calibrate_answers.py, docs/answers.md). 0.2 until a unit that
-# holds none of the question's words stopped leading answers: then 0.2 held 2 of the 32
-# right demo procedure answers (more than 5 %), and the rule gave 0.1.
+# calibration set (scripts/calibrate_answers.py, docs/answers.md).
 ANSWER_FOCUS = 0.1
 
 

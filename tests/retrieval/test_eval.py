@@ -70,6 +70,7 @@ def test_evaluate_small_dataset(index: SearchIndex, tmp_path: Path) -> None:
     assert again["hit@1"] == 1.0
 
 
+@pytest.mark.slow
 def test_the_demo_questions_are_a_retrieval_dataset_too(index: SearchIndex) -> None:
     """``guichet eval retrieval corpora/demo`` used to die on a missing questions.jsonl;
     it reads questions.md like ``guichet eval answers``, follow-ups left out."""
