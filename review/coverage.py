@@ -29,10 +29,14 @@ from review.policy import Thresholds
 
 @dataclass(frozen=True)
 class CoverageRule:
-    """How much the meaning weighs against the lexical coverage, and the thresholds."""
+    """How much the meaning weighs against the lexical coverage, the thresholds, and the
+    least score of the unit an answer is built around (``Candidate.score``, whose scale
+    holds this embedder's cosines): below it the answer is flagged, the documents may
+    cover the question but what the answer quotes says too little of it."""
 
     dense_weight: float
     thresholds: Thresholds
+    lead_floor: float = 0.0
 
     def score(self, coverage: float, dense: float | None) -> float:
         if dense is None or self.dense_weight == 0:
@@ -42,9 +46,10 @@ class CoverageRule:
 
 # Calibrated for multilingual-e5-small (scripts/calibrate_answers.py, docs/answers.md).
 RULES = {
-    "multilingual-e5-small-q4": CoverageRule(10.0, Thresholds(0.784, 0.859)),
+    "multilingual-e5-small-q4": CoverageRule(10.0, Thresholds(0.784, 0.859), lead_floor=1.15),
 }
-# Other embedders: lexical coverage alone, with thresholds from the same calibration.
+# Other embedders: lexical coverage alone, with thresholds from the same calibration
+# (no floor for the lead: its score would lack the cosine it was calibrated with).
 LEXICAL_ONLY = CoverageRule(0.0, Thresholds(0.26, 0.58))
 
 
@@ -59,6 +64,7 @@ class Judgement:
     covered: bool
     weak: bool
     score: float
+    lead_floor: float = 0.0  # the rule's, for the composed answer (``CoverageRule``)
 
 
 def judge(candidates: Sequence[Candidate], rule: CoverageRule) -> Judgement:
@@ -72,4 +78,17 @@ def judge(candidates: Sequence[Candidate], rule: CoverageRule) -> Judgement:
         covered=score >= rule.thresholds.decline_below,
         weak=score < rule.thresholds.weak_below,
         score=round(score, 4),
+        lead_floor=rule.lead_floor,
     )
+
+
+def weak_lead(lead: Candidate, candidates: Sequence[Candidate], floor: float) -> bool:
+    """Is the unit an answer is built around too weak to release the answer unchecked?
+    Its score (``review.extractive``) is under ``floor``: it says little of the question,
+    does not open its section, and is not the nearest in meaning of the question's units.
+    The nearest is never doubted here: among a handful of units its rescaled cosine adds
+    nothing to its score, though it is the best the documents offer."""
+    if lead.dense is None:
+        return False  # no cosine: the floor was not calibrated for such scores
+    nearest = max((c.dense for c in candidates if c.dense is not None), default=lead.dense)
+    return lead.score < floor and lead.dense < nearest

@@ -24,6 +24,11 @@ was seen (docs/answers.md):
 3. Answer focus: ``ANSWER_FOCUS`` (server/answers/asking.py) is the highest level among
    0, 0.1, ..., 0.9 that holds at most 5 % of the right answers of every set when
    answers saying less of the question than that are held.
+4. Lead floor (since 3 December): the coverage rule's ``lead_floor`` (review/coverage.py)
+   is the highest level among 0, 0.05, ..., 3 such that the answers held by the answer
+   focus or by a lead unit scoring below that level (``weak_lead``) together hold at most
+   5 % of the right answers of every set; kept only if it then holds more wrong answers
+   than right ones.
 """
 
 from __future__ import annotations
@@ -44,8 +49,8 @@ from retrieval.embedding import load_embedder  # noqa: E402
 from retrieval.eval import chunk_files  # noqa: E402
 from retrieval.index import SearchIndex  # noqa: E402
 from review import extractive  # noqa: E402
-from review.coverage import CoverageRule  # noqa: E402
-from review.extractive import Extractor, SourcePassage  # noqa: E402
+from review.coverage import CoverageRule, weak_lead  # noqa: E402
+from review.extractive import Candidate, Extractor, SourcePassage  # noqa: E402
 from review.policy import Thresholds  # noqa: E402
 from server.evaluations.metrics import states_any  # noqa: E402
 
@@ -227,28 +232,57 @@ def main() -> int:
             f"in-domain uncovered declined or held {covered:.3f}"
         )
     print("\n3. answer focus: share of the question said by the composed answer and its headings")
-    focus: dict[str, list[tuple[float, bool]]] = {name: [] for name in names}
+    focus: dict[str, list[tuple[float, bool, Candidate | None, list[Candidate]]]] = {
+        name: [] for name in names
+    }
     for corpus, question, sources in asked:
         if not (
             question.answerable and question.answers and question.group in ("main", "informal")
         ):
             continue
         maker = extractor(corpus)
-        composition = maker.compose(maker.candidates(question.question, sources))
-        focus[corpus].append((composition.coverage, states_any(composition.text, question.answers)))
+        candidates = maker.candidates(question.question, sources)
+        composition = maker.compose(candidates)
+        ok = states_any(composition.text, question.answers)
+        focus[corpus].append((composition.coverage, ok, composition.best, candidates))
     chosen_focus = 0.0
     for step in range(10):
         level = step / 10
         if all(
-            sum(ok and c < level for c, ok in rows) <= 0.05 * max(sum(ok for _, ok in rows), 1)
+            sum(ok and c < level for c, ok, *_ in rows) <= 0.05 * max(sum(r[1] for r in rows), 1)
             for rows in focus.values()
         ):
             chosen_focus = level
     for name, rows in focus.items():
-        wrong = [c for c, ok in rows if not ok]
+        wrong = [c for c, ok, *_ in rows if not ok]
         held = sum(c < chosen_focus for c in wrong)
         print(f"   {name}: wrong answers held {held} of {len(wrong)}")
     print(f"   chosen: ANSWER_FOCUS={chosen_focus}")
+    print("\n4. lead floor: score of the unit the composed answer is built around")
+
+    def held_by(level: float, row: tuple[float, bool, Candidate | None, list[Candidate]]) -> bool:
+        coverage, _, lead, candidates = row
+        return coverage < chosen_focus or (lead is not None and weak_lead(lead, candidates, level))
+
+    floor = 0.0
+    for step in range(61):
+        level = round(step * 0.05, 2)
+        if all(
+            sum(r[1] and held_by(level, r) for r in rows) <= 0.05 * max(sum(r[1] for r in rows), 1)
+            for rows in focus.values()
+        ):
+            floor = level
+    right = wrong_held = 0
+    for name, rows in focus.items():
+        r_held = sum(r[1] and held_by(floor, r) for r in rows)
+        w_held = sum(not r[1] and held_by(floor, r) for r in rows)
+        right, wrong_held = right + r_held, wrong_held + w_held
+        print(
+            f"   {name}: right answers held {r_held} of {sum(r[1] for r in rows)}, "
+            f"wrong held {w_held} of {sum(not r[1] for r in rows)}"
+        )
+    kept = floor if wrong_held > right else 0.0
+    print(f"   chosen: lead_floor={kept}")
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:
             for corpus, question, coverage, dense in features:

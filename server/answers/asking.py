@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from corpora.models import ReviewPolicy
 from retrieval.types import Passage
-from review.coverage import Judgement
+from review.coverage import Judgement, weak_lead
 from review.extractive import Candidate, Composition
 from review.policy import Reason, flag
 from server.answers.followups import FollowUps
@@ -114,6 +114,10 @@ class Prepared:
         if extractive.coverage < ANSWER_FOCUS:
             # The answer does not name what the question is about: a person should look.
             return flag(Reason.weak_support, f"focus {extractive.coverage:.2f}")
+        lead, judgement = extractive.best, self.judgement
+        if lead and judgement and weak_lead(lead, self.candidates, judgement.lead_floor):
+            # Most answers quoting such a unit were wrong (docs/answers.md).
+            return flag(Reason.weak_support, f"lead {lead.score:.2f}")
         text, cited = answer or (extractive.text, extractive.cited)
         headings = [self.passages[n - 1].chunk for n in cited]
         named = " ".join([text, *(f"{c.title} {c.section}" for c in headings)])

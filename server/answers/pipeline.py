@@ -13,6 +13,7 @@ The corpus is read once per question; the route gets back the stored answer.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -80,7 +81,7 @@ class AnswerService:
         self.mode = resolve_mode(mode, llm.model)
         self.coverage: CoverageRule = rule_for(index.embedder.name)
         if thresholds is not None:
-            self.coverage = CoverageRule(self.coverage.dense_weight, thresholds)
+            self.coverage = dataclasses.replace(self.coverage, thresholds=thresholds)
         # A small model picks the first sentence it is shown, or one at random when they
         # are shuffled (docs/answers.md): the code's choice is better. A larger one reads.
         self.model_chooses = self.mode == AnswerMode.extractive and not SMALL_MODELS.search(
