@@ -61,6 +61,18 @@ _EXERCISES = re.compile(
     r"\b(questions? pour r[ée]viser|exercices?|entra[iî]ne[- ]toi|quiz)\b", re.I
 )
 _ANAPHORA = re.compile(r"^(il|elle|ils|elles|ce|cet|cette|ces|celui|celle|cela|ça)\b", re.I)
+# What kind of answer a question, or a heading phrased as one (« Qui est concerné ? »),
+# asks for. « Comment » and « quel » are left out: a « how » is answered by who, where or
+# when as well, and « quel » by anything. « qui » counts only where it asks (at the start,
+# after a colon or comma, or after a preposition), not as a relative pronoun.
+_ASKS = {
+    "qui": re.compile(r"(?:^|[:,]\s*|\b(?:à|a|de|par|pour|avec|chez)\s+)qui\b", re.I),
+    "quand": re.compile(r"\bquand\b", re.I),
+    "où": re.compile(r"(?<!\w)où\b", re.I),
+    "combien": re.compile(r"\bcombien\b", re.I),
+    "pourquoi": re.compile(r"\bpourquoi\b", re.I),
+}
+_BROAD_HEADING = re.compile(r"\bcomment\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,7 @@ class Candidate:
     siblings: list[Unit] = field(default_factory=list)
     dense: float | None = None  # cosine of the unit (with its context) and the question
     other_case: bool = False  # states ranges that hold none of the question's numbers
+    other_kind: bool = False  # under a heading asking another kind of question
     speaks: bool = True  # the unit or its lead-in holds a word or number of the question
     # What the coverage of a composed answer is computed from (shared by the question's
     # candidates): the question's weights by root, the unit's roots with its context.
@@ -173,6 +186,7 @@ class Extractor:
         numbers = figures(question)
         asks_amount = bool(ASKS_AMOUNT.search(question))
         asks_when = bool(ASKS_WHEN.search(question))
+        kind = asked_kind(question)
         found: list[Candidate] = []
         for passage in passages:
             if _EXERCISES.search(f"{passage.title} > {passage.section}"):
@@ -180,6 +194,11 @@ class Extractor:
             units = split_units(passage.text)
             heading_terms = _roots(self._analyze(f"{passage.title} {passage.section}"))
             opening = passage.opens_section
+            heading = (passage.section or passage.title).rsplit(" > ", 1)[-1].strip()
+            heading_kind = asked_kind(heading) if heading.endswith("?") else frozenset()
+            if _BROAD_HEADING.search(heading):
+                heading_kind = frozenset()  # « Où et comment faire la demande ? »: any kind
+            other_kind = bool(kind and heading_kind) and not kind & heading_kind
             for unit in units:
                 if not unit.quotable or len(unit.text) < MIN_UNIT_CHARS:
                     continue
@@ -216,6 +235,7 @@ class Extractor:
                         score,
                         siblings,
                         other_case=match is False,
+                        other_kind=other_kind,
                         speaks=match in (True, "repeated")
                         or any(t in own or t in lead for t in weights),
                         weights=weights,
@@ -232,10 +252,13 @@ class Extractor:
         # and one that holds none of the question's words (neither itself nor its lead-in)
         # never leads while another does: bonuses for its place and its meaning made a
         # lesson's « SVT — Classe de 5e. » lead an answer about how a fish breathes.
+        # A unit under a heading asking another kind of question (« Qui est concerné ? »
+        # for a « quand ») comes after those that are not: it answers another question.
         says_something = any(c.speaks for c in found)
         found.sort(
             key=lambda c: (
                 c.other_case,
+                c.other_kind,
                 says_something and not c.speaks,
                 -c.score,
                 c.n,
@@ -349,6 +372,11 @@ def _roots(terms: Sequence[str]) -> set[str]:
 
 
 _INTERROGATIVE_CACHE: dict[int, frozenset[str]] = {}
+
+
+def asked_kind(text: str) -> frozenset[str]:
+    """The kinds of answer ``text`` asks for (``_ASKS``): « quand » for a date, « qui »…"""
+    return frozenset(kind for kind, pattern in _ASKS.items() if pattern.search(text))
 
 
 def _interrogative_terms(analyze: Callable[[str], Sequence[str]]) -> frozenset[str]:

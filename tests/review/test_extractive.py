@@ -116,3 +116,29 @@ def test_list_items_whose_lead_in_names_the_question_may_lead() -> None:
     candidates = extractor.candidates("De quels minéraux est formé le granite ?", [rocks])
     assert candidates[0].unit.kind == UnitKind.item  # not the sentence on landscapes
     assert "quartz" in extractor.compose(candidates).text
+
+
+def test_a_heading_asking_another_kind_of_question_does_not_lead_the_answer() -> None:
+    """Under « Qui est concerné ? », an item holding « petite section » and a date said
+    who may enrol, not when: « Quand faut-il inscrire mon enfant en petite section ? »."""
+    who = SourcePassage(
+        1,
+        "Inscription scolaire",
+        "Qui est concerné ?",
+        "- Les enfants qui entrent en petite section : ceux qui ont 3 ans au plus tard le "
+        "31 décembre de l'année de la rentrée ;\n- les enfants qui changent d'école.\n",
+        opens_section=True,
+    )
+    when = SourcePassage(
+        2,
+        "Inscription scolaire",
+        "Où et comment faire la demande ? > Étape 1 : l'inscription",
+        "Pour la rentrée de septembre, les inscriptions ont lieu du 1er février au 31 mars.",
+    )
+    extractor = Extractor(analyze=ANALYZER.analyze, weights=_weights)
+    question = "Quand faut-il inscrire mon enfant pour sa rentrée en petite section ?"
+
+    candidates = extractor.candidates(question, [who, when])
+    assert "1er février au 31 mars" in candidates[0].unit.text
+    # The same item answers « Qui » questions as before.
+    assert extractor.candidates("Qui peut entrer en petite section ?", [who, when])[0].n == 1
