@@ -58,10 +58,10 @@ def test_demo_answers_are_right_or_held_and_read_soundly(
     informal = figures["groups"]["informal"]
     assert main["n"] == 40 and uncovered["n"] >= 30
     assert figures["garbled"] == 0, details.read_text(encoding="utf-8")
-    # Measured 0.70 and 0.097 (3 of 31 released, 3 December); the target (0.05) is in
+    # Measured 0.725 and 0.065 (2 of 31 released, 3 December); the target (0.05) is in
     # docs/answers.md.
     assert main["answer_hit"] >= 0.65, figures
-    assert main["wrong_released"] <= 0.15, figures
+    assert main["wrong_released"] <= 0.1, figures
     # Measured 0.929 (39 of the 42 questions the documents do not cover): the 0.9.
     assert uncovered["declined_or_held"] >= 0.9, figures
     # Everyday wording (slang, typos, no accents) is never turned away as « not covered ».
