@@ -84,10 +84,12 @@ def judge(candidates: Sequence[Candidate], rule: CoverageRule) -> Judgement:
 
 def weak_lead(lead: Candidate, candidates: Sequence[Candidate], floor: float) -> bool:
     """Is the unit an answer is built around too weak to release the answer unchecked?
-    Its score (``review.extractive``) is under ``floor``: it says little of the question,
-    does not open its section, and is not the nearest in meaning of the question's units.
-    The nearest is never doubted here: among a handful of units its rescaled cosine adds
-    nothing to its score, though it is the best the documents offer."""
+    Its score (``review.extractive``: the question's share it holds, its place, its
+    meaning) is under ``floor``, and it is not the nearest in meaning of the question's
+    units. The nearest usually scores far above the floor (its rescaled cosine adds
+    ``DENSE_WEIGHT``); it is exempt for the cases where the rescaling gives it little:
+    two units or fewer, or cosines all within ``MIN_DENSE_SPREAD`` of each other. The
+    floor belongs to the score's constants too: changing them means calibrating again."""
     if lead.dense is None:
         return False  # no cosine: the floor was not calibrated for such scores
     nearest = max((c.dense for c in candidates if c.dense is not None), default=lead.dense)

@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from retrieval.analysis import fold_accents, french_frequencies
+from retrieval.types import SECTION_SEPARATOR
 from retrieval.units import Unit, UnitKind, split_units
 from review.figures import AMOUNT, ASKS_AMOUNT, ASKS_WHEN, WHEN, figures, number_match
 
@@ -62,16 +63,18 @@ _EXERCISES = re.compile(
 )
 _ANAPHORA = re.compile(r"^(il|elle|ils|elles|ce|cet|cette|ces|celui|celle|cela|ça)\b", re.I)
 # What kind of answer a question, or a heading phrased as one (« Qui est concerné ? »),
-# asks for. « Comment » and « quel » are left out: a « how » is answered by who, where or
-# when as well, and « quel » by anything. « qui » counts only where it asks (at the start,
-# after a colon or comma, or after a preposition), not as a relative pronoun.
-_ASKS = {
-    "qui": re.compile(r"(?:^|[:,]\s*|\b(?:à|a|de|par|pour|avec|chez)\s+)qui\b", re.I),
-    "quand": re.compile(r"\bquand\b", re.I),
-    "où": re.compile(r"(?<!\w)où\b", re.I),
-    "combien": re.compile(r"\bcombien\b", re.I),
-    "pourquoi": re.compile(r"\bpourquoi\b", re.I),
-}
+# asks for: the interrogative opening its last clause (« Mon bébé est né mardi, jusqu'à
+# quand… ? », « Vidéosurveillance : qui peut… ? »), so that a relative « qui » or « où »
+# and a « quand » meaning « when, if » (« Que faire quand on perd… ? ») ask nothing;
+# « combien » and « pourquoi », which only ask, anywhere in it (« c combien… ? »).
+# « Comment » and « quel » are left out: a « how » is answered by who, where or when as
+# well, and « quel » by anything. An unaccented « ou » is « or »: it never asks.
+_LAST_CLAUSE = re.compile(r"[:,;]")
+_ASKS = re.compile(
+    r"^(?:jusqu['’]\s*(?:à|a)\s+|à\s+partir\s+de\s+|depuis\s+|d['’]|(?:à|a|de|par|pour"
+    r"|avec|chez)\s+)?(qui|quand|où)\b|\b(combien|pourquoi)\b",
+    re.I,
+)
 _BROAD_HEADING = re.compile(r"\bcomment\b", re.I)
 
 
@@ -194,8 +197,8 @@ class Extractor:
             units = split_units(passage.text)
             heading_terms = _roots(self._analyze(f"{passage.title} {passage.section}"))
             opening = passage.opens_section
-            heading = (passage.section or passage.title).rsplit(" > ", 1)[-1].strip()
-            heading_kind = asked_kind(heading) if heading.endswith("?") else frozenset()
+            heading = (passage.section or passage.title).rsplit(SECTION_SEPARATOR, 1)[-1]
+            heading_kind = asked_kind(heading) if heading.strip().endswith("?") else frozenset()
             if _BROAD_HEADING.search(heading):
                 heading_kind = frozenset()  # « Où et comment faire la demande ? »: any kind
             other_kind = bool(kind and heading_kind) and not kind & heading_kind
@@ -252,8 +255,11 @@ class Extractor:
         # and one that holds none of the question's words (neither itself nor its lead-in)
         # never leads while another does: bonuses for its place and its meaning made a
         # lesson's « SVT — Classe de 5e. » lead an answer about how a fish breathes.
-        # A unit under a heading asking another kind of question (« Qui est concerné ? »
-        # for a « quand ») comes after those that are not: it answers another question.
+        # Before that, a unit under a heading asking another kind of question (« Qui est
+        # concerné ? » for a « quand ») comes after every unit that is not, even one
+        # holding none of the question's words: measured, the other order answered
+        # « c combien la cantine pour mon gamin ? » with who may eat at the canteen, not
+        # with the price table (which names neither « cantine » nor « gamin »).
         says_something = any(c.speaks for c in found)
         found.sort(
             key=lambda c: (
@@ -375,8 +381,10 @@ _INTERROGATIVE_CACHE: dict[int, frozenset[str]] = {}
 
 
 def asked_kind(text: str) -> frozenset[str]:
-    """The kinds of answer ``text`` asks for (``_ASKS``): « quand » for a date, « qui »…"""
-    return frozenset(kind for kind, pattern in _ASKS.items() if pattern.search(text))
+    """The kind of answer ``text`` asks for (``_ASKS``): « quand » for a date, « qui »…;
+    empty when it asks none of them."""
+    match = _ASKS.search(_LAST_CLAUSE.split(text)[-1].strip())
+    return frozenset({(match.group(1) or match.group(2)).lower()}) if match else frozenset()
 
 
 def _interrogative_terms(analyze: Callable[[str], Sequence[str]]) -> frozenset[str]:

@@ -27,8 +27,8 @@ was seen (docs/answers.md):
 4. Lead floor (since 3 December): the coverage rule's ``lead_floor`` (review/coverage.py)
    is the highest level among 0, 0.05, ..., 3 such that the answers held by the answer
    focus or by a lead unit scoring below that level (``weak_lead``) together hold at most
-   5 % of the right answers of every set; kept only if it then holds more wrong answers
-   than right ones.
+   5 % of the right answers of every set; kept only if what it holds beyond the focus is
+   more wrong answers than right ones.
 """
 
 from __future__ import annotations
@@ -272,16 +272,18 @@ def main() -> int:
             for rows in focus.values()
         ):
             floor = level
-    right = wrong_held = 0
+    right_added = wrong_added = 0  # held by the floor, not already by the focus
     for name, rows in focus.items():
         r_held = sum(r[1] and held_by(floor, r) for r in rows)
         w_held = sum(not r[1] and held_by(floor, r) for r in rows)
-        right, wrong_held = right + r_held, wrong_held + w_held
+        right_added += sum(r[1] and held_by(floor, r) and not held_by(0.0, r) for r in rows)
+        wrong_added += sum(not r[1] and held_by(floor, r) and not held_by(0.0, r) for r in rows)
         print(
             f"   {name}: right answers held {r_held} of {sum(r[1] for r in rows)}, "
-            f"wrong held {w_held} of {sum(not r[1] for r in rows)}"
+            f"wrong held {w_held} of {sum(not r[1] for r in rows)} (focus included)"
         )
-    kept = floor if wrong_held > right else 0.0
+    print(f"   held by the floor alone: {wrong_added} wrong, {right_added} right")
+    kept = floor if wrong_added > right_added else 0.0
     print(f"   chosen: lead_floor={kept}")
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:

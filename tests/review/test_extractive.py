@@ -6,7 +6,7 @@ import math
 
 from retrieval.analysis import FrenchAnalyzer
 from retrieval.units import UnitKind
-from review.extractive import Extractor, SourcePassage
+from review.extractive import Extractor, SourcePassage, asked_kind
 
 ANALYZER = FrenchAnalyzer()
 PASSEPORT = SourcePassage(
@@ -142,3 +142,13 @@ def test_a_heading_asking_another_kind_of_question_does_not_lead_the_answer() ->
     assert "1er février au 31 mars" in candidates[0].unit.text
     # The same item answers « Qui » questions as before.
     assert extractor.candidates("Qui peut entrer en petite section ?", [who, when])[0].n == 1
+
+
+def test_only_an_interrogative_opening_the_last_clause_asks_a_kind() -> None:
+    assert asked_kind("Mon bébé est né mardi, jusqu'à quand puis-je le déclarer ?") == {"quand"}
+    assert asked_kind("Vidéosurveillance au travail : qui peut consulter les images ?") == {"qui"}
+    assert asked_kind("c combien la cantine pour mon gamin ?") == {"combien"}
+    # A « quand » meaning « when, if », a relative « qui »: no kind asked.
+    assert not asked_kind("Que faire quand on perd sa carte d'identité ?")
+    assert not asked_kind("La personne avec qui je vis doit-elle signer ?")
+    assert not asked_kind("Mon fils, qui a 2 ans, doit-il venir ?")
