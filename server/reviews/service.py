@@ -287,7 +287,12 @@ def act(
 
 def _detail(tr: Translator, detail: str) -> str:
     """A flag's detail as the reviewer reads it: words when it is a code the catalog
-    knows (« followup_subject »), else as stored (a score)."""
-    key = f"reason.detail.{detail}"
-    said = tr(key)
+    knows (« followup_subject »), or a code with its score (« lead 1.02 »: the score in
+    the reader's number format); else as stored (a score alone)."""
+    code, _, value = detail.partition(" ")
+    key = f"reason.detail.{code}"
+    try:
+        said = tr(key, score=tr.number(float(value), 2)) if value else tr(key)
+    except ValueError:  # not a score: the detail is shown as stored
+        return detail
     return detail if said == key else said
