@@ -32,11 +32,14 @@ class CoverageRule:
     """How much the meaning weighs against the lexical coverage, the thresholds, and the
     least score of the unit an answer is built around (``Candidate.score``, whose scale
     holds this embedder's cosines): below it the answer is flagged, the documents may
-    cover the question but what the answer quotes says too little of it."""
+    cover the question but what the answer quotes says too little of it. A lead unit
+    taken from another document than the best-ranked passage's has its own, higher floor
+    (``stray_floor``): the search and the unit ranking disagree on where the answer is."""
 
     dense_weight: float
     thresholds: Thresholds
     lead_floor: float = 0.0
+    stray_floor: float = 0.0
 
     def score(self, coverage: float, dense: float | None) -> float:
         if dense is None or self.dense_weight == 0:
@@ -46,7 +49,9 @@ class CoverageRule:
 
 # Calibrated for multilingual-e5-small (scripts/calibrate_answers.py, docs/answers.md).
 RULES = {
-    "multilingual-e5-small-q4": CoverageRule(10.0, Thresholds(0.784, 0.859), lead_floor=1.15),
+    "multilingual-e5-small-q4": CoverageRule(
+        10.0, Thresholds(0.784, 0.859), lead_floor=1.15, stray_floor=2.4
+    ),
 }
 # Other embedders: lexical coverage alone, with thresholds from the same calibration
 # (no floor for the lead: its score would lack the cosine it was calibrated with).
@@ -64,7 +69,9 @@ class Judgement:
     covered: bool
     weak: bool
     score: float
-    lead_floor: float = 0.0  # the rule's, for the composed answer (``CoverageRule``)
+    # The rule's floors, for the composed answer (``CoverageRule``).
+    lead_floor: float = 0.0
+    stray_floor: float = 0.0
 
 
 def judge(candidates: Sequence[Candidate], rule: CoverageRule) -> Judgement:
@@ -79,6 +86,7 @@ def judge(candidates: Sequence[Candidate], rule: CoverageRule) -> Judgement:
         weak=score < rule.thresholds.weak_below,
         score=round(score, 4),
         lead_floor=rule.lead_floor,
+        stray_floor=rule.stray_floor,
     )
 
 
@@ -94,3 +102,12 @@ def weak_lead(lead: Candidate, candidates: Sequence[Candidate], floor: float) ->
         return False  # no cosine: the floor was not calibrated for such scores
     nearest = max((c.dense for c in candidates if c.dense is not None), default=lead.dense)
     return lead.score < floor and lead.dense < nearest
+
+
+def stray_lead(lead: Candidate, documents: Sequence[str], floor: float) -> bool:
+    """Is the unit an answer is built around taken from another document than the
+    best-ranked passage's (``documents``: each passage's document, in rank order), with a
+    score under ``floor``? Most such answers quoted the wrong page (docs/answers.md)."""
+    if lead.dense is None or not documents:
+        return False  # no cosine: the floor was not calibrated for such scores
+    return documents[lead.n - 1] != documents[0] and lead.score < floor

@@ -29,6 +29,12 @@ was seen (docs/answers.md):
    focus or by a lead unit scoring below that level (``weak_lead``) together hold at most
    5 % of the right answers of every set; kept only if what it holds beyond the focus is
    more wrong answers than right ones.
+5. Stray floor (since 3 December, later): the coverage rule's ``stray_floor``, for an
+   answer built around a unit of another document than the best-ranked passage's
+   (``stray_lead``), is chosen as the lead floor is: the highest level among 0, 0.05,
+   ..., 3 such that the focus, the lead floor and this floor together hold at most 5 %
+   of the right answers of every set; kept only if what it holds beyond the other two is
+   more wrong answers than right ones.
 """
 
 from __future__ import annotations
@@ -38,7 +44,9 @@ import itertools
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -49,7 +57,7 @@ from retrieval.embedding import load_embedder  # noqa: E402
 from retrieval.eval import chunk_files  # noqa: E402
 from retrieval.index import SearchIndex  # noqa: E402
 from review import extractive  # noqa: E402
-from review.coverage import CoverageRule, weak_lead  # noqa: E402
+from review.coverage import CoverageRule, stray_lead, weak_lead  # noqa: E402
 from review.extractive import Candidate, Extractor, SourcePassage  # noqa: E402
 from review.policy import Thresholds  # noqa: E402
 from server.evaluations.metrics import states_any  # noqa: E402
@@ -60,6 +68,16 @@ OPENING_BONUSES = (0.0, 0.25, 0.5, 1.0)
 COVERAGE_WEIGHTS = (0.0, 1.0, 2.0, 5.0, 10.0)
 PER_SET = 150
 FOREIGN = 40
+
+
+class Composed(NamedTuple):
+    """A composed answer to an answerable question, with what the floors look at."""
+
+    coverage: float
+    ok: bool  # states the expected answer
+    lead: Candidate | None
+    candidates: list[Candidate]
+    documents: list[str]  # each passage's document, in rank order
 
 
 def _pick(questions: list[Question], limit: int) -> list[Question]:
@@ -74,6 +92,40 @@ def _auc(positives: list[float], negatives: list[float]) -> float:
         return 1.0
     wins = sum((p > n) + 0.5 * (p == n) for p in positives for n in negatives)
     return wins / (len(positives) * len(negatives))
+
+
+def _right(rows: list[Composed]) -> int:
+    return sum(r.ok for r in rows)
+
+
+def _floor(
+    focus: dict[str, list[Composed]], held_by: Callable[[Composed, float], bool], name: str
+) -> float:
+    """The highest level among 0, 0.05, ..., 3 at which ``held_by`` holds at most 5 % of
+    the right answers of every set; 0 unless what the level holds beyond level 0 is more
+    wrong answers than right ones (steps 4 and 5)."""
+    floor = 0.0
+    for step in range(61):
+        level = round(step * 0.05, 2)
+        if all(
+            sum(r.ok and held_by(r, level) for r in rows) <= 0.05 * max(_right(rows), 1)
+            for rows in focus.values()
+        ):
+            floor = level
+    right_added = wrong_added = 0  # held at the floor, not already at level 0
+    for set_name, rows in focus.items():
+        held = [r for r in rows if held_by(r, floor)]
+        right_added += sum(r.ok and not held_by(r, 0.0) for r in held)
+        wrong_added += sum(not r.ok and not held_by(r, 0.0) for r in held)
+        print(
+            f"   {set_name}: right answers held {sum(r.ok for r in held)} of {_right(rows)}, "
+            f"wrong held {sum(not r.ok for r in held)} of {len(rows) - _right(rows)} "
+            "(earlier steps included)"
+        )
+    print(f"   held by this floor alone: {wrong_added} wrong, {right_added} right")
+    kept = floor if wrong_added > right_added else 0.0
+    print(f"   chosen: {name}={kept}")
+    return kept
 
 
 def main() -> int:
@@ -92,7 +144,7 @@ def main() -> int:
             corpus = f"cal-{dataset.resolve().name}-{evalset.name}"
             index.replace_documents(corpus=corpus, documents=chunk_files(evalset.documents))
             sets.append((corpus, evalset))
-    asked: list[tuple[str, Question, list[SourcePassage]]] = []
+    asked: list[tuple[str, Question, list[SourcePassage], list[str]]] = []
     for number, (corpus, evalset) in enumerate(sets):
         own = [q for q in evalset.questions if not q.follows and q.group != "followup"]
         answerable = _pick([q for q in own if q.answerable], PER_SET)
@@ -114,7 +166,8 @@ def main() -> int:
                 )
                 for n, p in enumerate(passages, start=1)
             ]
-            asked.append((corpus, question, sources))
+            documents = [p.chunk.document_id for p in passages]
+            asked.append((corpus, question, sources, documents))
         print(f"{corpus}: {len(asked)} questions retrieved", file=sys.stderr)
 
     def extractor(corpus: str) -> Extractor:
@@ -137,7 +190,7 @@ def main() -> int:
         for name in names:
             scored = [
                 (q, s)
-                for c, q, s in asked
+                for c, q, s, _ in asked
                 if c == name and q.answerable and q.answers and q.group in ("main", "informal")
             ]
             hits = 0
@@ -167,7 +220,7 @@ def main() -> int:
     )
 
     features = []
-    for corpus, question, sources in asked:
+    for corpus, question, sources, _ in asked:
         candidates = extractor(corpus).candidates(question.question, sources)
         coverage = max((c.coverage for c in candidates), default=0.0)
         dense = max((c.dense or 0.0 for c in candidates), default=0.0)
@@ -223,19 +276,17 @@ def main() -> int:
     for name, (yes, no) in scores.items():
         held = sum(decline <= x < weak for x in yes) / max(len(yes), 1)
         declined = sum(x < decline for x in no) / max(len(no), 1)
-        uncovered = [
+        in_domain = [
             rule.score(c, d) for n, q, c, d in features if n == name and q.group == "uncovered"
         ]
-        covered = sum(x < weak for x in uncovered) / max(len(uncovered), 1)
+        covered = sum(x < weak for x in in_domain) / max(len(in_domain), 1)
         print(
             f"   {name}: answerable held {held:.3f}, unanswerable declined {declined:.3f}, "
             f"in-domain uncovered declined or held {covered:.3f}"
         )
     print("\n3. answer focus: share of the question said by the composed answer and its headings")
-    focus: dict[str, list[tuple[float, bool, Candidate | None, list[Candidate]]]] = {
-        name: [] for name in names
-    }
-    for corpus, question, sources in asked:
+    focus: dict[str, list[Composed]] = {name: [] for name in names}
+    for corpus, question, sources, documents in asked:
         if not (
             question.answerable and question.answers and question.group in ("main", "informal")
         ):
@@ -244,47 +295,38 @@ def main() -> int:
         candidates = maker.candidates(question.question, sources)
         composition = maker.compose(candidates)
         ok = states_any(composition.text, question.answers)
-        focus[corpus].append((composition.coverage, ok, composition.best, candidates))
+        focus[corpus].append(
+            Composed(composition.coverage, ok, composition.best, candidates, documents)
+        )
     chosen_focus = 0.0
     for step in range(10):
         level = step / 10
         if all(
-            sum(ok and c < level for c, ok, *_ in rows) <= 0.05 * max(sum(r[1] for r in rows), 1)
+            sum(r.ok and r.coverage < level for r in rows) <= 0.05 * max(_right(rows), 1)
             for rows in focus.values()
         ):
             chosen_focus = level
     for name, rows in focus.items():
-        wrong = [c for c, ok, *_ in rows if not ok]
+        wrong = [r.coverage for r in rows if not r.ok]
         held = sum(c < chosen_focus for c in wrong)
         print(f"   {name}: wrong answers held {held} of {len(wrong)}")
     print(f"   chosen: ANSWER_FOCUS={chosen_focus}")
     print("\n4. lead floor: score of the unit the composed answer is built around")
 
-    def held_by(level: float, row: tuple[float, bool, Candidate | None, list[Candidate]]) -> bool:
-        coverage, _, lead, candidates = row
-        return coverage < chosen_focus or (lead is not None and weak_lead(lead, candidates, level))
-
-    floor = 0.0
-    for step in range(61):
-        level = round(step * 0.05, 2)
-        if all(
-            sum(r[1] and held_by(level, r) for r in rows) <= 0.05 * max(sum(r[1] for r in rows), 1)
-            for rows in focus.values()
-        ):
-            floor = level
-    right_added = wrong_added = 0  # held by the floor, not already by the focus
-    for name, rows in focus.items():
-        r_held = sum(r[1] and held_by(floor, r) for r in rows)
-        w_held = sum(not r[1] and held_by(floor, r) for r in rows)
-        right_added += sum(r[1] and held_by(floor, r) and not held_by(0.0, r) for r in rows)
-        wrong_added += sum(not r[1] and held_by(floor, r) and not held_by(0.0, r) for r in rows)
-        print(
-            f"   {name}: right answers held {r_held} of {sum(r[1] for r in rows)}, "
-            f"wrong held {w_held} of {sum(not r[1] for r in rows)} (focus included)"
+    def by_lead(row: Composed, level: float) -> bool:
+        return row.coverage < chosen_focus or (
+            row.lead is not None and weak_lead(row.lead, row.candidates, level)
         )
-    print(f"   held by the floor alone: {wrong_added} wrong, {right_added} right")
-    kept = floor if wrong_added > right_added else 0.0
-    print(f"   chosen: lead_floor={kept}")
+
+    lead_floor = _floor(focus, by_lead, "lead_floor")
+    print("\n5. stray floor: the same, when the lead unit is not of the best-ranked page")
+
+    def by_stray(row: Composed, level: float) -> bool:
+        return by_lead(row, lead_floor) or (
+            row.lead is not None and stray_lead(row.lead, row.documents, level)
+        )
+
+    _floor(focus, by_stray, "stray_floor")
     if args.out:
         with open(args.out, "w", encoding="utf-8") as handle:
             for corpus, question, coverage, dense in features:

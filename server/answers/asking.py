@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from corpora.models import ReviewPolicy
 from retrieval.types import Passage
-from review.coverage import Judgement, weak_lead
+from review.coverage import Judgement, stray_lead, weak_lead
 from review.extractive import Candidate, Composition
 from review.policy import Reason, flag
 from server.answers.followups import FollowUps
@@ -118,6 +118,11 @@ class Prepared:
         if lead and judgement and weak_lead(lead, self.candidates, judgement.lead_floor):
             # Most answers quoting such a unit were wrong (docs/answers.md).
             return flag(Reason.weak_support, f"lead {lead.score:.2f}")
+        documents = [p.chunk.document_id for p in self.passages]
+        if lead and judgement and stray_lead(lead, documents, judgement.stray_floor):
+            # The best-ranked page says something else: most such answers quoted the
+            # wrong page (docs/answers.md).
+            return flag(Reason.weak_support, f"stray {lead.score:.2f}")
         text, cited = answer or (extractive.text, extractive.cited)
         headings = [self.passages[n - 1].chunk for n in cited]
         named = " ".join([text, *(f"{c.title} {c.section}" for c in headings)])
