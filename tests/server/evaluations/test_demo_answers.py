@@ -58,11 +58,12 @@ def test_demo_answers_are_right_or_held_and_read_soundly(
     informal = figures["groups"]["informal"]
     assert main["n"] == 40 and uncovered["n"] >= 30
     assert figures["garbled"] == 0, details.read_text(encoding="utf-8")
-    # Measured 0.725 and 0.065 (2 of 31 released, 3 December); the target (0.05) is in
-    # docs/answers.md.
-    assert main["answer_hit"] >= 0.65, figures
-    assert main["wrong_released"] <= 0.1, figures
-    # Measured 0.929 (39 of the 42 questions the documents do not cover): the 0.9.
+    # Measured 0.725 and 0.033 (1 of 30 released, 3 December): the targets are
+    # 0.7 and 0.05 (docs/answers.md). The main questions involve no model choice here, so
+    # the figures do not vary between runs.
+    assert main["answer_hit"] >= 0.7, figures
+    assert main["wrong_released"] <= 0.05, figures
+    # Measured 0.952 (40 of the 42 questions the documents do not cover): the 0.9.
     assert uncovered["declined_or_held"] >= 0.9, figures
     # Everyday wording (slang, typos, no accents) is never turned away as « not covered ».
     assert informal["declined"] == 0, figures
