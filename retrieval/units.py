@@ -61,6 +61,8 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ABBREVIATIONS = ("cf", "art", "n°", "no", "p", "ex", "env", "min", "max", "av", "bd")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[»\")]?\s+(?=[«\"(A-ZÀ-ÖØ-Þ0-9])")
 _NAVIGATION = re.compile(r"\S\s+>\s+\S.*\s>\s")
+# What introduces further reading: the lines it introduces are links' titles.
+_FURTHER = re.compile(r"^(pour )?en savoir plus\b|^voir aussi\b|^liens? utiles?\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
@@ -81,6 +83,7 @@ def split_units(text: str) -> list[Unit]:
     units: list[Unit] = []
     block = 0
     lead = ""
+    further = False  # under « En savoir plus : », until a sentence or a heading
     lines = _join_wrapped(text.replace("\r\n", "\n").split("\n"))
     i = 0
     while i < len(lines):
@@ -99,12 +102,13 @@ def split_units(text: str) -> list[Unit]:
             units.append(_unit(plain(_HEADING.sub("", line)), UnitKind.heading, units, block))
             block += 1
             lead = ""
+            further = False
             i += 1
             continue
         if _BULLET.match(line):
             item = plain(_BULLET.sub("", line)).rstrip(" ;,")
             if item:
-                kind = _kind(item, default=UnitKind.item)
+                kind = UnitKind.navigation if further else _kind(item, default=UnitKind.item)
                 units.append(_unit(item, kind, units, block, lead))
             i += 1
             continue
@@ -113,14 +117,24 @@ def split_units(text: str) -> list[Unit]:
         paragraph = plain(line)
         i += 1
         sentences = _sentences(paragraph)
-        if len(sentences) == 1 and not _ends_sentence(paragraph) and _looks_like_heading(paragraph):
+        further = further and not _ends_sentence(paragraph) and not paragraph.endswith(":")
+        # The sentence right after a lead-in line is read with it, as an item is (« …à
+        # partir du formulaire de contact suivant: » and the address).
+        after = lead if units and units[-1].kind == UnitKind.lead else ""
+        if further:
+            units.append(_unit(paragraph, UnitKind.navigation, units, block))
+        elif (
+            len(sentences) == 1 and not _ends_sentence(paragraph) and _looks_like_heading(paragraph)
+        ):
             units.append(_unit(paragraph, UnitKind.heading, units, block))
         else:
             for sentence in sentences:
-                units.append(_unit(sentence, _kind(sentence), units, block))
+                units.append(_unit(sentence, _kind(sentence), units, block, after))
+                after = ""
         # Only the sentence that introduces a list is its lead-in, not the paragraph
         # before it: the sentences before are units of their own.
         lead = sentences[-1] if sentences and paragraph.endswith(":") else ""
+        further = further or bool(_FURTHER.match(lead))
         block += 1
     return units
 
@@ -159,8 +173,8 @@ def _unit(text: str, kind: UnitKind, units: list[Unit], block: int, lead: str = 
 def _kind(text: str, *, default: UnitKind = UnitKind.sentence) -> UnitKind:
     if text.rstrip(' »")').endswith("?") or " ? " in text:
         return UnitKind.question  # « Quel test… ? Décris le résultat. » is an exercise
-    if _NAVIGATION.search(text):
-        return UnitKind.navigation
+    if _NAVIGATION.search(text) or (_FURTHER.match(text) and not text.endswith(":")):
+        return UnitKind.navigation  # a trail, or « En savoir plus : » with a link's title
     if text.rstrip().endswith(":"):
         return UnitKind.lead  # « Pièces à fournir : » says nothing without its list
     return default

@@ -440,7 +440,7 @@ def _render(chosen: list[tuple[int, Unit]]) -> str:
     leads_shown: set[tuple[int, str]] = set()
     for n, unit in chosen:
         in_list = unit.kind in (UnitKind.item, UnitKind.row)
-        if in_list and unit.lead and (n, unit.lead) not in leads_shown:
+        if unit.lead and (n, unit.lead) not in leads_shown:
             lines.append(unit.lead)
             leads_shown.add((n, unit.lead))
         text = unit.text.rstrip(" ;,")

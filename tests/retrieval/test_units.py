@@ -61,6 +61,36 @@ def test_questions_headings_and_navigation_are_not_quotable() -> None:
     assert not any(u.quotable for u in split_units(text))
 
 
+def test_the_line_right_after_a_lead_in_is_read_with_it() -> None:
+    text = (
+        "Vous pouvez contacter son délégué à partir du formulaire suivant:\n"
+        "https://exemple.fr/protection-des-donnees/contact/formulaire-de-demande.html\n"
+        "Il répond sous un mois.\n"
+    )
+    units = split_units(text)
+    assert units[1].text.startswith("https://exemple.fr/")
+    assert units[1].lead == "Vous pouvez contacter son délégué à partir du formulaire suivant:"
+    assert units[2].lead == ""  # only the line right after it
+
+
+def test_further_reading_is_navigation_until_a_sentence() -> None:
+    text = (
+        "Les employés ont le droit d'y accéder.\nEn savoir plus :\n"
+        "RGPD : se préparer en 6 étapes\nLes transferts de données hors de l'Union européenne\n"
+        "Pour en savoir plus : Le FCC Fichier en fiche\n"
+    )
+    kinds = [u.kind for u in split_units(text)]
+    assert kinds == [
+        UnitKind.sentence,
+        UnitKind.lead,
+        UnitKind.navigation,
+        UnitKind.navigation,
+        UnitKind.navigation,
+    ]
+    after = split_units("En savoir plus :\n- Le guide\n\n## Délais\n\nUn mois suffit.\n")
+    assert [u.kind for u in after][1:] == [UnitKind.navigation, UnitKind.heading, UnitKind.sentence]
+
+
 def test_markdown_inline_syntax_is_removed() -> None:
     assert plain("Un **timbre** de `25 €`, voir [le site](https://ex.fr/a).") == (
         "Un timbre de 25 €, voir le site (https://ex.fr/a)."

@@ -118,6 +118,27 @@ def test_list_items_whose_lead_in_names_the_question_may_lead() -> None:
     assert "quartz" in extractor.compose(candidates).text
 
 
+def test_what_a_lead_in_introduces_is_quoted_with_it_and_further_reading_never() -> None:
+    """An address alone says nothing: the sentence that introduces it comes with it. The
+    titles of links under « En savoir plus : » are not part of any answer."""
+    contact = SourcePassage(
+        1,
+        "Réseau social : comment adresser une demande RGPD ?",
+        "",
+        "Vous pouvez contacter le délégué du réseau social à partir du formulaire suivant:\n"
+        "https://reseau.example/protection-des-donnees/formulaire-de-contact.html\n"
+        "En savoir plus :\nDemande RGPD : les étapes\n",
+    )
+    extractor = Extractor(analyze=ANALYZER.analyze, weights=_weights)
+    question = "Réseau social : comment adresser une demande RGPD ?"
+    text = extractor.compose(extractor.candidates(question, [contact])).text
+    assert text.splitlines()[:2] == [
+        "Vous pouvez contacter le délégué du réseau social à partir du formulaire suivant:",
+        "https://reseau.example/protection-des-donnees/formulaire-de-contact.html [1].",
+    ]
+    assert "les étapes" not in text
+
+
 def test_a_heading_asking_another_kind_of_question_does_not_lead_the_answer() -> None:
     """Under « Qui est concerné ? », an item holding « petite section » and a date said
     who may enrol, not when: « Quand faut-il inscrire mon enfant en petite section ? »."""
