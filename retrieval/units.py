@@ -34,7 +34,8 @@ class Unit:
 
     ``block`` numbers the paragraph, list or table the unit belongs to, so that neighbours
     can be told apart from pieces of another part of the passage; ``lead`` is the line that
-    introduces a list (« Pièces à fournir : »), kept as context for its items.
+    introduces a list (« Pièces à fournir : »), kept as context for its items, or the one
+    right before a sentence it introduces (« …le formulaire suivant: » and the address).
     """
 
     text: str
@@ -61,8 +62,12 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ABBREVIATIONS = ("cf", "art", "n°", "no", "p", "ex", "env", "min", "max", "av", "bd")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[»\")]?\s+(?=[«\"(A-ZÀ-ÖØ-Þ0-9])")
 _NAVIGATION = re.compile(r"\S\s+>\s+\S.*\s>\s")
-# What introduces further reading: the lines it introduces are links' titles.
-_FURTHER = re.compile(r"^(pour )?en savoir plus\b|^voir aussi\b|^liens? utiles?\b", re.I)
+# What introduces further reading, as a lead-in line or a heading (« En savoir plus : »,
+# « Voir aussi »): the title-like lines after it are links' titles. Inline, only with its
+# colon and a title (« Pour en savoir plus : Le FCC Fichier en fiche »): « Pour en savoir
+# plus, appelez le 39 39. » is a sentence.
+_FURTHER = re.compile(r"^(?:pour )?en savoir plus\b|^voir aussi\b|^liens? utiles?\b", re.I)
+_FURTHER_INLINE = re.compile(r"^(?:(?:pour )?en savoir plus|voir aussi)\s*:\s*\S", re.I)
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 
 
@@ -83,32 +88,39 @@ def split_units(text: str) -> list[Unit]:
     units: list[Unit] = []
     block = 0
     lead = ""
-    further = False  # under « En savoir plus : », until a sentence or a heading
+    # Under « En savoir plus : »: until a heading, a table, a sentence, or a blank line
+    # after a link's title.
+    further = links = False
     lines = _join_wrapped(text.replace("\r\n", "\n").split("\n"))
     i = 0
     while i < len(lines):
         line = lines[i]
         if not line.strip():
             block += 1
+            further = further and not links
             i += 1
             continue
         if line.lstrip().startswith("|"):
+            further = False
             table, i = _take_table(lines, i)
             block += 1
             units.extend(_table_units(table, len(units), block, lead))
             block += 1
             continue
         if _HEADING.match(line):
-            units.append(_unit(plain(_HEADING.sub("", line)), UnitKind.heading, units, block))
+            heading = plain(_HEADING.sub("", line))
+            units.append(_unit(heading, UnitKind.heading, units, block))
             block += 1
             lead = ""
-            further = False
+            further, links = _introduces_links(heading), False
             i += 1
             continue
         if _BULLET.match(line):
             item = plain(_BULLET.sub("", line)).rstrip(" ;,")
             if item:
-                kind = UnitKind.navigation if further else _kind(item, default=UnitKind.item)
+                title = further and not _ends_sentence(item)
+                links = links or title
+                kind = UnitKind.navigation if title else _kind(item, default=UnitKind.item)
                 units.append(_unit(item, kind, units, block, lead))
             i += 1
             continue
@@ -120,21 +132,26 @@ def split_units(text: str) -> list[Unit]:
         further = further and not _ends_sentence(paragraph) and not paragraph.endswith(":")
         # The sentence right after a lead-in line is read with it, as an item is (« …à
         # partir du formulaire de contact suivant: » and the address).
-        after = lead if units and units[-1].kind == UnitKind.lead else ""
+        previous = units[-1] if units else None
+        lead_in = ""
+        if previous and previous.kind == UnitKind.lead and not _introduces_links(previous.text):
+            lead_in = previous.text
         if further:
             units.append(_unit(paragraph, UnitKind.navigation, units, block))
+            links = True
         elif (
             len(sentences) == 1 and not _ends_sentence(paragraph) and _looks_like_heading(paragraph)
         ):
             units.append(_unit(paragraph, UnitKind.heading, units, block))
         else:
             for sentence in sentences:
-                units.append(_unit(sentence, _kind(sentence), units, block, after))
-                after = ""
+                units.append(_unit(sentence, _kind(sentence), units, block, lead_in))
+                lead_in = ""
         # Only the sentence that introduces a list is its lead-in, not the paragraph
         # before it: the sentences before are units of their own.
         lead = sentences[-1] if sentences and paragraph.endswith(":") else ""
-        further = further or bool(_FURTHER.match(lead))
+        if _introduces_links(lead):
+            further, links = True, False
         block += 1
     return units
 
@@ -173,11 +190,16 @@ def _unit(text: str, kind: UnitKind, units: list[Unit], block: int, lead: str = 
 def _kind(text: str, *, default: UnitKind = UnitKind.sentence) -> UnitKind:
     if text.rstrip(' »")').endswith("?") or " ? " in text:
         return UnitKind.question  # « Quel test… ? Décris le résultat. » is an exercise
-    if _NAVIGATION.search(text) or (_FURTHER.match(text) and not text.endswith(":")):
+    if _NAVIGATION.search(text) or _FURTHER_INLINE.match(text):
         return UnitKind.navigation  # a trail, or « En savoir plus : » with a link's title
     if text.rstrip().endswith(":"):
         return UnitKind.lead  # « Pièces à fournir : » says nothing without its list
     return default
+
+
+def _introduces_links(text: str) -> bool:
+    """« En savoir plus : », « Voir aussi », « Liens utiles » alone on their line."""
+    return bool(_FURTHER.match(text)) and len(_WORD.findall(text)) <= 4
 
 
 def _ends_sentence(text: str) -> bool:

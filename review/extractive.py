@@ -434,18 +434,18 @@ def _add_dense(candidates: list[Candidate]) -> None:
 
 
 def _render(chosen: list[tuple[int, Unit]]) -> str:
-    """Units as the asker reads them: each list or table under its lead-in line, one unit
-    per line, each with the marker of its passage."""
+    """Units as the asker reads them: each list or table, or a sentence introduced by a
+    lead-in line, under that line once; one unit per line, each with the marker of its
+    passage, list items and rows bulleted."""
     lines: list[str] = []
     leads_shown: set[tuple[int, str]] = set()
     for n, unit in chosen:
-        in_list = unit.kind in (UnitKind.item, UnitKind.row)
         if unit.lead and (n, unit.lead) not in leads_shown:
             lines.append(unit.lead)
             leads_shown.add((n, unit.lead))
         text = unit.text.rstrip(" ;,")
         if text[-1] not in ".!?…":
             text += "."
-        bullet = "- " if in_list else ""
+        bullet = "- " if unit.kind in (UnitKind.item, UnitKind.row) else ""
         lines.append(f"{bullet}{text[:-1].rstrip()} [{n}]{text[-1]}")
     return "\n".join(lines)

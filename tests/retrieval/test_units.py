@@ -71,6 +71,11 @@ def test_the_line_right_after_a_lead_in_is_read_with_it() -> None:
     assert units[1].text.startswith("https://exemple.fr/")
     assert units[1].lead == "Vous pouvez contacter son délégué à partir du formulaire suivant:"
     assert units[2].lead == ""  # only the line right after it
+    # The lead-in is the line right before, even an item of a list.
+    nested = split_units("Pour vous inscrire :\n- Pièces à fournir :\nUne pièce d'identité.\n")
+    assert nested[-1].lead == "Pièces à fournir :"
+    # « En savoir plus : » introduces links, not the sentence after it.
+    assert split_units("En savoir plus :\nLe délai est d'un mois.\n")[-1].lead == ""
 
 
 def test_further_reading_is_navigation_until_a_sentence() -> None:
@@ -89,6 +94,26 @@ def test_further_reading_is_navigation_until_a_sentence() -> None:
     ]
     after = split_units("En savoir plus :\n- Le guide\n\n## Délais\n\nUn mois suffit.\n")
     assert [u.kind for u in after][1:] == [UnitKind.navigation, UnitKind.heading, UnitKind.sentence]
+
+
+def test_further_reading_never_swallows_what_is_not_a_link() -> None:
+    def kinds(text: str) -> list[UnitKind]:
+        return [u.kind for u in split_units(text)]
+
+    # A sentence opening with the words, not with the colon and a title.
+    assert kinds("Pour en savoir plus, appelez le 39 39.\n") == [UnitKind.sentence]
+    # A whole sentence among the links is an item; the links' titles are not.
+    assert kinds("Liens utiles :\n- Envoyez le formulaire avant le 31 mars.\n- Le guide\n") == [
+        UnitKind.lead,
+        UnitKind.item,
+        UnitKind.navigation,
+    ]
+    # A heading introduces links too; a blank line after them ends them.
+    assert kinds("## Voir aussi\n\n- Le guide\n\nDélais de traitement\n") == [
+        UnitKind.heading,
+        UnitKind.navigation,
+        UnitKind.heading,
+    ]
 
 
 def test_markdown_inline_syntax_is_removed() -> None:
