@@ -68,8 +68,9 @@ _ANAPHORA = re.compile(r"^(il|elle|ils|elles|ce|cet|cette|ces|celui|celle|cela|�
 # and a « quand » meaning « when, if » (« Que faire quand on perd… ? ») ask nothing;
 # « combien » and « pourquoi », which only ask, anywhere in it (« c combien… ? »).
 # « Comment » and « quel » are left out: a « how » is answered by who, where or when as
-# well, and « quel » by anything. An unaccented « ou » is « or »: it never asks.
-_LAST_CLAUSE = re.compile(r"[:,;]")
+# well, and « quel » by anything. An unaccented « ou » is « or »: it never asks. A dash
+# parts clauses too: a follow-up rewritten by rule reads « cantine — cantine — Quand… ? ».
+_LAST_CLAUSE = re.compile(r"[:,;—]")
 _ASKS = re.compile(
     r"^(?:jusqu['’]\s*(?:à|a)\s+|à\s+partir\s+de\s+|depuis\s+|d['’]|(?:à|a|de|par|pour"
     r"|avec|chez)\s+)?(qui|quand|où)\b|\b(combien|pourquoi)\b",

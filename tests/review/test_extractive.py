@@ -169,6 +169,8 @@ def test_only_an_interrogative_opening_the_last_clause_asks_a_kind() -> None:
     assert asked_kind("Mon bébé est né mardi, jusqu'à quand puis-je le déclarer ?") == {"quand"}
     assert asked_kind("Vidéosurveillance au travail : qui peut consulter les images ?") == {"qui"}
     assert asked_kind("c combien la cantine pour mon gamin ?") == {"combien"}
+    # A follow-up rewritten by rule: « et pour la cantine ? » after a « Quand… ? ».
+    assert asked_kind("cantine — cantine — Quand faut-il inscrire mon enfant ?") == {"quand"}
     # A « quand » meaning « when, if », a relative « qui »: no kind asked.
     assert not asked_kind("Que faire quand on perd sa carte d'identité ?")
     assert not asked_kind("La personne avec qui je vis doit-elle signer ?")
