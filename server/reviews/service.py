@@ -26,6 +26,7 @@ from review import queue
 from review import verified as verified_answers
 from review.feedback import feedback_of
 from review.models import ReviewItem, ReviewState
+from review.policy import Reason
 from review.stats import Dashboard, Rates, waiting_per_corpus
 from review.verified import Searchable, verified_for_review
 from server.answers.schemas import CitationOut
@@ -143,7 +144,7 @@ def review_out(
         reasons=[
             ReasonOut(
                 code=str(r.get("code", "")),
-                detail=_detail(tr, str(r.get("detail", ""))),
+                detail=_detail(tr, str(r.get("code", "")), str(r.get("detail", ""))),
                 label=tr(f"reason.{r.get('code', '')}"),
             )
             for r in item.reasons
@@ -285,14 +286,20 @@ def act(
     return done
 
 
-def _detail(tr: Translator, detail: str) -> str:
-    """A flag's detail as the reviewer reads it: words when it is a code the catalog
-    knows (« followup_subject »), or a code with its score (« lead 1.02 »: the score in
-    the reader's number format); else as stored (a score alone)."""
-    code, _, value = detail.partition(" ")
-    key = f"reason.detail.{code}"
-    try:
-        said = tr(key, score=tr.number(float(value), 2)) if value else tr(key)
-    except ValueError:  # not a score: the detail is shown as stored
+def _detail(tr: Translator, code: str, detail: str) -> str:
+    """A weak-support flag's detail as the reviewer reads it: words for a code the catalog
+    knows (« followup_subject »), or for a score with what it measures (« lead 1.02 »; a
+    score alone is the documents' coverage), the score in the reader's number format.
+    Other details, and any the catalog does not know, are shown as stored."""
+    if code != Reason.weak_support:
         return detail
+    measure, _, value = detail.rpartition(" ")
+    try:
+        score = tr.number(float(value), 2)
+    except ValueError:  # no score: a code alone, or words
+        key = f"reason.detail.{detail}"
+        said = tr(key)
+        return detail if said == key or "{score}" in said else said
+    key = f"reason.detail.{measure or 'coverage'}"
+    said = tr(key, score=score)
     return detail if said == key else said
