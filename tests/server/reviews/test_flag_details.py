@@ -14,11 +14,11 @@ from server.reviews.service import _detail
         (
             "fr",
             "lead 1.02",
-            "la phrase principale de la réponse répond mal à la question (score 1,02)",
+            "la phrase principale de la réponse répond mal à la question : score 1,02",
         ),
-        ("en", "focus 0.07", "the answer says little of what the question asks (share 0.07)"),
-        ("fr", "stray 1.4", "la réponse cite une autre page que la plus pertinente (score 1,40)"),
-        ("fr", "0.81", "les documents couvrent peu la question (score 0,81)"),
+        ("en", "focus 0.07", "the answer says little of what the question asks: share 0.07"),
+        ("fr", "stray 1.4", "la réponse cite une autre page que la plus pertinente : score 1,40"),
+        ("fr", "0.81", "les documents couvrent peu la question : score 0,81"),
         ("fr", "followup_subject", "la réponse ne nomme pas le sujet de la question de suite"),
         ("fr", "lead", "lead"),  # a score was expected: as stored, never « {score} »
         ("fr", "lead high", "lead high"),  # not a score: as stored, never an error
