@@ -69,15 +69,13 @@ class Judgement:
     covered: bool
     weak: bool
     score: float
-    # The rule's floors, for the composed answer (``CoverageRule``).
-    lead_floor: float = 0.0
-    stray_floor: float = 0.0
+    rule: CoverageRule = LEXICAL_ONLY  # judged by; its floors judge the composed answer
 
 
 def judge(candidates: Sequence[Candidate], rule: CoverageRule) -> Judgement:
     """The judgement on the units the passages offer (none: nothing retrieved)."""
     if not candidates:
-        return Judgement(covered=False, weak=False, score=0.0)
+        return Judgement(covered=False, weak=False, score=0.0, rule=rule)
     coverage = max(c.coverage for c in candidates)
     cosines = [c.dense for c in candidates if c.dense is not None]
     score = rule.score(coverage, max(cosines) if cosines else None)
@@ -85,8 +83,7 @@ def judge(candidates: Sequence[Candidate], rule: CoverageRule) -> Judgement:
         covered=score >= rule.thresholds.decline_below,
         weak=score < rule.thresholds.weak_below,
         score=round(score, 4),
-        lead_floor=rule.lead_floor,
-        stray_floor=rule.stray_floor,
+        rule=rule,
     )
 
 

@@ -115,11 +115,11 @@ class Prepared:
             # The answer does not name what the question is about: a person should look.
             return flag(Reason.weak_support, f"focus {extractive.coverage:.2f}")
         lead, judgement = extractive.best, self.judgement
-        if lead and judgement and weak_lead(lead, self.candidates, judgement.lead_floor):
+        if lead and judgement and weak_lead(lead, self.candidates, judgement.rule.lead_floor):
             # Most answers quoting such a unit were wrong (docs/answers.md).
             return flag(Reason.weak_support, f"lead {lead.score:.2f}")
         documents = [p.chunk.document_id for p in self.passages]
-        if lead and judgement and stray_lead(lead, documents, judgement.stray_floor):
+        if lead and judgement and stray_lead(lead, documents, judgement.rule.stray_floor):
             # The best-ranked page says something else: most such answers quoted the
             # wrong page (docs/answers.md).
             return flag(Reason.weak_support, f"stray {lead.score:.2f}")
