@@ -26,6 +26,7 @@ from corpora.models import Corpus
 from corpora.repository import get_corpus, list_corpora
 from database import transaction, utcnow
 from retrieval.index import SearchIndex
+from retrieval.spelling import restore
 from retrieval.types import Passage
 from review import answers as answer_repo
 from review.coverage import CoverageRule, judge, rule_for
@@ -145,6 +146,7 @@ class AnswerService:
         with transaction(self._sessions) as session:
             names = [corpus.name for corpus in list_corpora(session=session)]
         start = time.perf_counter()
+        restore("démarche")  # the word lists, read once
         for name in names:
             try:
                 self._candidates(name, "démarche", self.search(name, "démarche"))
@@ -162,7 +164,7 @@ class AnswerService:
             yield "done", stored
             return
         if prepared.previous:
-            prepared.standalone = await self._drafter.standalone(prepared)
+            prepared.standalone = restore(await self._drafter.standalone(prepared))
         await to_thread.run_sync(self._retrieve, prepared)
         if prepared.judgement is None or not prepared.judgement.covered:
             yield "done", await to_thread.run_sync(self._finish, prepared, None, None)
@@ -242,7 +244,9 @@ class AnswerService:
                 question=masked.text,
                 language=answer.language,
                 previous=previous,
-                standalone=masked.text,
+                # Searched as French is written: « temoins », « didentité » share nothing
+                # with the documents' « témoins », « d'identité ». The asker's words stay.
+                standalone=restore(masked.text),
             )
             if previous is None:
                 prepared.verified = self._reuse_verified(session, corpus, answer)

@@ -218,3 +218,21 @@ def test_an_answer_to_a_followup_that_does_not_name_its_subject_is_held(
         },
     ).json()
     assert named["status"] == "released"
+
+
+def test_a_question_typed_without_accents_or_apostrophes_is_searched_as_written(
+    client: TestClient, fake_engine: FakeEngine
+) -> None:
+    add_corpus(client, "mairie", review="flagged")
+    add_document(client, "mairie", "carte.md", CARTE)
+    fake_engine.reply = lambda r: "Il faut une photo d'identité de moins de 6 mois [1]."
+    typed = "jai perdu ma carte didentité, quels papiers il faut pour la refaire ?"
+    asked = client.post("/api/v1/ask", json={"corpus": "mairie", "question": typed}).json()
+    with state(client).sessions() as session:
+        answer = session.get_one(Answer, asked["answer_id"])
+        # The asker's words are kept; the documents' spelling is what is searched.
+        assert answer.question == typed
+        assert answer.search_query == (
+            "j'ai perdu ma carte d'identité, quels papiers il faut pour la refaire ?"
+        )
+        assert answer.passages and answer.passages[0]["title"] == "Carte nationale d'identité"
