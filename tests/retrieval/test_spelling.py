@@ -27,6 +27,10 @@ from retrieval.spelling import restore
         ("cest quoi les papiers pour le pacs", "c'est quoi les papiers pour le pacs"),
         ("le fruit il vient de koi", "le fruit il vient de quoi"),
         ("mon bebe jusqua quand", "mon bébé jusqu'à quand"),
+        (
+            "ya un pb avec mon rdv pr la cni, kan je peux venir ?",
+            "il y a un problème avec mon rendez-vous pour la cni, quand je peux venir ?",
+        ),
     ],
 )
 def test_typing_shortcuts_are_written_out(typed: str, written: str) -> None:
