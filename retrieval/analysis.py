@@ -31,7 +31,7 @@ PROTECTED = frozenset({"pacs", "ants", "ars", "cias", "ddets"})
 # The version of what ``FrenchAnalyzer.analyze`` returns. The catalog stores each chunk's
 # analysed terms: raise this whenever a change gives other terms for some text, and the
 # stored terms are made again when an index opens (``retrieval/terms.py``).
-ANALYSIS_VERSION = 2
+ANALYSIS_VERSION = 3  # 3: « œ » and « æ » read as « oe » and « ae »
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
 # Elided forms: one-letter clitics and the "qu'" family. Matched at a word start only.
@@ -40,15 +40,23 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @cache
-def french_frequencies() -> dict[str, int]:
-    """How often each French word occurs (lower case, accents folded), from
+def french_words() -> dict[str, int]:
+    """How often each French word occurs, as written (lower case, accents kept), from
     pyspellchecker's French dictionary (a word-frequency list of everyday written French)."""
     from spellchecker import SpellChecker
 
+    frequencies = SpellChecker(language="fr", distance=1).word_frequency
+    return {word.replace("\u2019", "'"): int(count) for word, count in frequencies.items()}
+
+
+@cache
+def french_frequencies() -> dict[str, int]:
+    """How often each French word occurs, accents folded (« eleve » counts « élève » and
+    « élevé » together)."""
     counts: dict[str, int] = {}
-    for word, count in SpellChecker(language="fr", distance=1).word_frequency.items():
-        key = fold_accents(word.lower().replace("\u2019", "'"))
-        counts[key] = counts.get(key, 0) + int(count)
+    for word, count in french_words().items():
+        key = fold_accents(word.lower())
+        counts[key] = counts.get(key, 0) + count
     return counts
 
 
@@ -76,6 +84,8 @@ class FrenchAnalyzer:
     def words(self, text: str) -> list[str]:
         """Lower-cased words with elisions removed, before stopwords and stemming."""
         text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
+        # « sœur » as most keyboards type it: « soeur » (NFKC keeps the ligatures).
+        text = text.replace("œ", "oe").replace("æ", "ae")
         text = _ELISION.sub(" ", text)
         return _WORD.findall(text.replace("_", " "))
 

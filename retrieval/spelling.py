@@ -1,37 +1,53 @@
-"""Citizens' spelling brought back to the written French the documents use.
+"""Citizens' typing shortcuts written out before their question is searched.
 
 People type questions fast, on a phone, without accents or apostrophes: « jai paumé ma
 carte didentité ca coute combien », « on a besoin de combien de temoins ». The lexical
 side folds accents already, but « didentité » shares no term with « d'identité », and the
-embedder reads « temoins » as a stranger word than « témoins ». :func:`restore` rewrites
-only what is plainly a typing shortcut, word by word, and leaves everything else as typed:
+embedder reads « temoins » as a stranger word than « témoins ». :func:`written_out`
+rewrites only what is plainly a typing shortcut, word by word, and leaves the rest as
+typed:
 
-- a lower-case word without accents that French writes with them, when the accented form
-  is the only way to write it and in everyday use (« temoins » → « témoins », « coute » →
-  « coûte »; « ne » is a word as it stands and stays; « email » is no « émail »: that word
-  is rare, as rare words are left to the documents);
+- a lower-case word without accents that French writes with them, when one accented
+  word is far the most frequent of those it could be (« temoins » → « témoins »,
+  « coute » → « coûte ») and in everyday use; « eleve » could be « élève » or « élevé »
+  and stays, as « ne » (a word as it stands) and « email » (« émail » is rare);
 - an elision without its apostrophe, when the rest is a French word of five letters or
-  more (« didentité » → « d'identité »; « dait » stays: « ait » is too short to tell);
-- the usual texting forms (« jai », « cest », « koi », « c » before a word).
+  more and the word typed is neither a form of a French word (« déchéances ») nor a
+  word of the corpus (« lorient » in a corpus about Lorient): « didentité » →
+  « d'identité »; « dait » stays, « ait » is too short to tell;
+- the usual texting forms (« jai », « cest », « koi », « ya »; « c » only before a word
+  it plainly goes with, as in « c combien », never in « catégorie c »).
 
-Capitalised words are names or acronyms (« Acre »): never touched. The words come from
-pyspellchecker's French word-frequency list, the one ``retrieval.analysis`` uses.
+Capitalised words are names or acronyms (« Acre »): the accent rule never touches them;
+the first word of the question, capitalised by the phone, gets the other rules. Web
+addresses are left whole. The words come from pyspellchecker's French word-frequency list
+(``retrieval.analysis.french_words``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import cache
 
-from retrieval.analysis import fold_accents
+from retrieval.analysis import fold_accents, french_words
 
-# Written as they are typed, without apostrophe or accent.
+# Written as they are typed, without apostrophe or accent. None is a French word of the
+# list: a word of the list is always kept as typed.
 _SHORTHANDS = {
     "jai": "j'ai",
+    "jy": "j'y",
+    "nai": "n'ai",
     "cest": "c'est",
+    "sil": "s'il",
+    "quest": "qu'est",
     "quil": "qu'il",
     "quils": "qu'ils",
     "quon": "qu'on",
+    "quun": "qu'un",
+    "quune": "qu'une",
+    "quelquun": "quelqu'un",
+    "aujourdhui": "aujourd'hui",
     "jusqua": "jusqu'à",
     "jsuis": "je suis",
     "chui": "je suis",
@@ -44,59 +60,90 @@ _SHORTHANDS = {
     "pk": "pourquoi",
     "pq": "pourquoi",
     "cmt": "comment",
-    "cb": "combien",
     "pr": "pour",
-    "ds": "dans",
     "tt": "tout",
     "bcp": "beaucoup",
     "tjs": "toujours",
     "pb": "problème",
     "rdv": "rendez-vous",
 }
-# « c combien », « c ouvert »: « c » before a word, except « est » (« la vitamine c est… »).
-_C_IS = re.compile(r"(?<![\w'’])c(?=\s+(?!est\b)[^\W\d_])")
+# « c combien », « c ouvert le mardi ? »: « c » before the words it goes with in texting;
+# « catégorie c », « vitamine c », « permis c » keep their letter.
+_C_IS = re.compile(
+    r"(?<![\w'’])c(?=\s+(?:quoi|combien|quand|o[uù]|qui|comment|quel(?:le)?s?|ouverte?s?"
+    r"|ferm[ée]e?s?|gratuite?s?|payante?s?|possible|obligatoire|normal|grave|bon|pas)\b)",
+    re.IGNORECASE,
+)
+_IL_YA = re.compile(r"\b(il)\s+ya\b", re.IGNORECASE)
 _ELIDED = re.compile(r"^(jusqu|lorsqu|puisqu|qu|[cdjlmnst])([aeiouyhàâäéèêëîïôöùûü]\w*)$")
-_WORD = re.compile(r"(?<![\w'’-])[^\W\d_]+(?![\w'’-])")
+# A word: letters, after an apostrophe or not (« d'identite »), never part of a web
+# address, an e-mail or a hyphenated word (« impots.gouv.fr », « est-elle »).
+_WORD = re.compile(r"(?<![\w./@:-])[^\W\d_]+(?![\w'’-]|[./@:]\w)")
 MIN_ELIDED_WORD = 5
 # The list counts its rarest words 50: an accented word counted under this is rare.
 MIN_RESTORED_COUNT = 100
+# An accented word is restored when it is counted this many times more than the next
+# word its letters could be (« témoins »); « élève » / « élevé » are too close to guess.
+DOMINANCE = 5
+# Endings a listed word takes in its plural or feminine (« déchéance » → « déchéances »).
+_FORMS = ("s", "x", "e", "es")
 
 
 @cache
 def _lexicon() -> tuple[frozenset[str], dict[str, str]]:
     """The words French writes, and for each unaccented spelling the accented word it
-    stands for (the most frequent, when several fold to it)."""
-    from spellchecker import SpellChecker
-
-    frequencies = SpellChecker(language="fr", distance=1).word_frequency
-    words: set[str] = set()
-    accented: dict[str, tuple[int, str]] = {}
-    for word, count in frequencies.items():
-        words.add(word)
+    stands for, when one dominates."""
+    words = french_words()
+    ranked: dict[str, list[tuple[int, str]]] = {}
+    for word, count in words.items():
         folded = fold_accents(word)
-        if folded != word and count >= MIN_RESTORED_COUNT and count > accented.get(folded, (0,))[0]:
-            accented[folded] = (int(count), word)
-    return frozenset(words), {k: w for k, (_, w) in accented.items() if k not in words}
+        if folded != word:
+            ranked.setdefault(folded, []).append((count, word))
+    accented = {}
+    for folded, spellings in ranked.items():
+        if folded in words:
+            continue  # « ne », « a », « ou »: words as they stand
+        spellings.sort(reverse=True)
+        count, word = spellings[0]
+        rival = spellings[1][0] if len(spellings) > 1 else 0
+        if count >= MIN_RESTORED_COUNT and count >= DOMINANCE * rival:
+            accented[folded] = word
+    return frozenset(words), accented
 
 
-def restore(text: str) -> str:
-    """``text`` with its typing shortcuts written out (rules in the module docstring)."""
+def written_out(text: str, *, known: Callable[[str], bool] = lambda word: False) -> str:
+    """``text`` with its typing shortcuts written out (rules in the module docstring).
+    ``known`` tells the words of the corpus, which are never split."""
     words, accented = _lexicon()
+    first = _WORD.search(text)
 
-    def word(match: re.Match[str]) -> str:
-        typed = match.group(0)
-        if typed != typed.lower() or typed in words:
+    def is_form(word: str) -> bool:
+        return word in words or any(word.endswith(e) and word[: -len(e)] in words for e in _FORMS)
+
+    def rewrite(typed: str, *, lower: bool) -> str:
+        if is_form(typed):
             return typed
         if typed in _SHORTHANDS:
             return _SHORTHANDS[typed]
-        if typed in accented:
+        if lower and typed in accented:
             return accented[typed]
         elided = _ELIDED.match(typed)
-        if elided:
+        if elided and not known(typed):
             rest = elided.group(2)
             rest = rest if rest in words else accented.get(rest, "")
             if len(rest) >= MIN_ELIDED_WORD:
                 return f"{elided.group(1)}'{rest}"
         return typed
 
-    return _WORD.sub(word, _C_IS.sub("c'est", text))
+    def word(match: re.Match[str]) -> str:
+        typed = match.group(0)
+        if typed == typed.lower():
+            return rewrite(typed, lower=True)
+        if first and match.start() == first.start() and typed[1:] == typed[1:].lower():
+            # The phone's capital: « Jai perdu… », « Cest ouvert ? »
+            rewritten = rewrite(typed.lower(), lower=False)
+            return rewritten[0].upper() + rewritten[1:]
+        return typed
+
+    text = _IL_YA.sub(r"\1 y a", _C_IS.sub(lambda m: m.group(0) + "'est", text))
+    return _WORD.sub(word, text)

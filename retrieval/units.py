@@ -62,10 +62,10 @@ _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ABBREVIATIONS = ("cf", "art", "n°", "no", "p", "ex", "env", "min", "max", "av", "bd")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[»\")]?\s+(?=[«\"(A-ZÀ-ÖØ-Þ0-9])")
 _NAVIGATION = re.compile(r"\S\s+>\s+\S.*\s>\s")
-# A trail of one step (« Autre > Comment faire si... »): both sides open with a capital
-# and no sentence ends in it, so a comparison (« indice de masse corporelle > 30 »,
-# « Si A > B, alors C. ») is none.
-_SHORT_TRAIL = re.compile(r"^[A-ZÀ-Þ][^>.!?]{0,60}\s>\s[A-ZÀ-Þ][^>.!?]{0,80}(?:\.{2,3}|…)?$")
+# A trail of one step, on a line of its own (« Autre > Comment faire si... »): both sides
+# open with a capital and no sentence ends in it, so a comparison (« indice de masse
+# corporelle > 30 », « Si A > B, alors C. ») is none.
+_SHORT_TRAIL = re.compile(r"^[A-ZÀ-ÖØ-Þ][^>.!?]{0,60}\s>\s[A-ZÀ-ÖØ-Þ][^>.!?]{0,80}(?:\.{2,3}|…)?$")
 # What introduces further reading, as a lead-in line or a heading (« En savoir plus : »,
 # « Voir aussi »): the title-like lines after it are links' titles. Inline, only with its
 # colon and a title (« Pour en savoir plus : Le FCC Fichier en fiche »): « Pour en savoir
@@ -143,6 +143,8 @@ def split_units(text: str) -> list[Unit]:
         if further:
             units.append(_unit(paragraph, UnitKind.navigation, units, block))
             links = True
+        elif _SHORT_TRAIL.match(paragraph):
+            units.append(_unit(paragraph, UnitKind.navigation, units, block))
         elif (
             len(sentences) == 1 and not _ends_sentence(paragraph) and _looks_like_heading(paragraph)
         ):
@@ -194,7 +196,7 @@ def _unit(text: str, kind: UnitKind, units: list[Unit], block: int, lead: str = 
 def _kind(text: str, *, default: UnitKind = UnitKind.sentence) -> UnitKind:
     if text.rstrip(' »")').endswith("?") or " ? " in text:
         return UnitKind.question  # « Quel test… ? Décris le résultat. » is an exercise
-    if _NAVIGATION.search(text) or _SHORT_TRAIL.match(text) or _FURTHER_INLINE.match(text):
+    if _NAVIGATION.search(text) or _FURTHER_INLINE.match(text):
         return UnitKind.navigation  # a trail, or « En savoir plus : » with a link's title
     if text.rstrip().endswith(":"):
         return UnitKind.lead  # « Pièces à fournir : » says nothing without its list

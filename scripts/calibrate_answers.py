@@ -40,6 +40,7 @@ was seen (docs/answers.md):
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
@@ -56,6 +57,7 @@ from retrieval.datasets import EvalSet, Question, load_sets  # noqa: E402
 from retrieval.embedding import load_embedder  # noqa: E402
 from retrieval.eval import chunk_files  # noqa: E402
 from retrieval.index import SearchIndex  # noqa: E402
+from retrieval.spelling import written_out  # noqa: E402
 from review import extractive  # noqa: E402
 from review.coverage import CoverageRule, stray_lead, weak_lead  # noqa: E402
 from review.extractive import Candidate, Extractor, SourcePassage  # noqa: E402
@@ -144,6 +146,11 @@ def main() -> int:
             corpus = f"cal-{dataset.resolve().name}-{evalset.name}"
             index.replace_documents(corpus=corpus, documents=chunk_files(evalset.documents))
             sets.append((corpus, evalset))
+
+    def known(corpus: str) -> Callable[[str], bool]:
+        holds = index.lexical_index(corpus).holds
+        return lambda word: any(holds(t) for t in index.analyzer.analyze(word))
+
     asked: list[tuple[str, Question, list[SourcePassage], list[str]]] = []
     for number, (corpus, evalset) in enumerate(sets):
         own = [q for q in evalset.questions if not q.follows and q.group != "followup"]
@@ -154,7 +161,11 @@ def main() -> int:
             Question(q.id, q.question, [], [], answerable=False, group="foreign")
             for q in _pick([q for q in other.questions if q.answerable], FOREIGN)
         ]
-        for question in answerable + uncovered + foreign:
+        for asked_as in answerable + uncovered + foreign:
+            # Searched and scored as the app does: its typing shortcuts written out.
+            question = dataclasses.replace(
+                asked_as, question=written_out(asked_as.question, known=known(corpus))
+            )
             passages = index.search(corpus=corpus, query=question.question, k=args.k)
             sources = [
                 SourcePassage(

@@ -47,12 +47,13 @@ class Drafter:
     async def standalone(self, prepared: Prepared) -> str:
         """The follow-up made to stand alone (the model's rewrite if usable, else a rule)."""
         previous = prepared.previous or ""
-        if not self._followups.is_followup(prepared.question):
-            return prepared.question
+        question = prepared.written or prepared.question  # « et pr un passeport ? » read out
+        if not self._followups.is_followup(question):
+            return question
         try:
             generation = await self._llm.generate(
                 condense_messages(
-                    history=[(previous, "")], question=prepared.question, language=prepared.language
+                    history=[(previous, "")], question=question, language=prepared.language
                 ),
                 max_tokens=MAX_REWRITE_TOKENS,
             )
@@ -61,11 +62,9 @@ class Drafter:
         except EngineUnavailable as error:
             log.info("answer %s: follow-up rewritten by rule (%s)", prepared.answer_id, error)
             rewrite = ""
-        if rewrite and self._followups.usable(
-            rewrite, question=prepared.question, previous=previous
-        ):
+        if rewrite and self._followups.usable(rewrite, question=question, previous=previous):
             return rewrite
-        return self._followups.by_rule(prepared.question, previous)
+        return self._followups.by_rule(question, previous)
 
     async def choose(self, prepared: Prepared) -> Candidate | None:
         """The model's pick among the best distinct units (None: keep the code's)."""

@@ -26,7 +26,7 @@ from corpora.models import Corpus
 from corpora.repository import get_corpus, list_corpora
 from database import transaction, utcnow
 from retrieval.index import SearchIndex
-from retrieval.spelling import restore
+from retrieval.spelling import written_out
 from retrieval.types import Passage
 from review import answers as answer_repo
 from review.coverage import CoverageRule, judge, rule_for
@@ -146,7 +146,7 @@ class AnswerService:
         with transaction(self._sessions) as session:
             names = [corpus.name for corpus in list_corpora(session=session)]
         start = time.perf_counter()
-        restore("démarche")  # the word lists, read once
+        written_out("démarche")  # the word lists, read once
         for name in names:
             try:
                 self._candidates(name, "démarche", self.search(name, "démarche"))
@@ -164,7 +164,10 @@ class AnswerService:
             yield "done", stored
             return
         if prepared.previous:
-            prepared.standalone = restore(await self._drafter.standalone(prepared))
+            rewrite = await self._drafter.standalone(prepared)
+            prepared.standalone = self._written_out(
+                prepared.corpus.name, rewrite, prepared.language
+            )
         await to_thread.run_sync(self._retrieve, prepared)
         if prepared.judgement is None or not prepared.judgement.covered:
             yield "done", await to_thread.run_sync(self._finish, prepared, None, None)
@@ -244,13 +247,23 @@ class AnswerService:
                 question=masked.text,
                 language=answer.language,
                 previous=previous,
-                # Searched as French is written: « temoins », « didentité » share nothing
-                # with the documents' « témoins », « d'identité ». The asker's words stay.
-                standalone=restore(masked.text),
             )
             if previous is None:
                 prepared.verified = self._reuse_verified(session, corpus, answer)
+        # Searched as French is written: « temoins », « didentité » share nothing with the
+        # documents' « témoins », « d'identité ». The asker's words are what is stored.
+        prepared.written = self._written_out(corpus_name, masked.text, prepared.language)
+        prepared.standalone = prepared.written
         return prepared
+
+    def _written_out(self, corpus: str, text: str, language: str) -> str:
+        """``text`` with its typing shortcuts written out, when it is French; the corpus's
+        own words (« lorient ») are never taken for shortcuts."""
+        if language != "fr":
+            return text
+        holds = self._index.lexical_index(corpus).holds
+        analyze = self._index.analyzer.analyze
+        return written_out(text, known=lambda word: any(holds(t) for t in analyze(word)))
 
     def _reuse_verified(self, session: Session, corpus: Corpus, answer: Answer) -> bool:
         """Serve an answer a reviewer verified for a close paraphrase, if there is one."""
@@ -332,7 +345,9 @@ class AnswerService:
         )
         if text and doubt:
             reasons.append(doubt)
-        topic = sensitive_topic(prepared.question, list(prepared.corpus.sensitive_topics))
+        # Both forms: « jai ete victime dagression » names « agression » once written out.
+        asked = f"{prepared.question} {prepared.written}"
+        topic = sensitive_topic(asked, list(prepared.corpus.sensitive_topics))
         if text and topic:
             reasons.append(topic)
         decision = decide(policy=prepared.corpus.policy, reasons=reasons, has_answer=bool(text))

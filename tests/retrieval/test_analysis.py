@@ -30,3 +30,10 @@ def test_acronyms_ending_in_s_are_kept_whole() -> None:
     assert analyze("pacsés") == ["pacs"]
     assert analyze("l'ANTS") == ["ants"]
     assert analyze("les ans") == analyze("un an")  # plurals are still plurals
+
+
+def test_ligatures_read_as_keyboards_type_them() -> None:
+    """Most keyboards have no « œ »: « ma soeur » must find the page about « sœur »."""
+    analyze = FrenchAnalyzer().analyze
+    assert analyze("Ma sœur") == analyze("ma soeur")
+    assert analyze("un cœur, une œuvre, un ex æquo") == analyze("un coeur, une oeuvre, un ex aequo")

@@ -61,8 +61,12 @@ def test_questions_headings_and_navigation_are_not_quotable() -> None:
     assert not any(u.quotable for u in split_units(text))
     # A trail of one step, even ending like a sentence; a comparison is no trail.
     assert split_units("Autre > Comment faire si...\n")[0].kind == UnitKind.navigation
-    for comparison in ("Un utilitaire avec un PTAC > 3,5 tonnes.", "Si A > B, alors C."):
-        assert split_units(comparison)[0].kind == UnitKind.sentence
+    for comparison in (
+        "Un utilitaire avec un PTAC > 3,5 tonnes.",
+        "Si A > B, alors C.",
+        "On le sait. Si A > B alors A - B est positif",  # not a line of its own
+    ):
+        assert split_units(comparison)[-1].kind == UnitKind.sentence
 
 
 def test_the_line_right_after_a_lead_in_is_read_with_it() -> None:

@@ -236,3 +236,19 @@ def test_a_question_typed_without_accents_or_apostrophes_is_searched_as_written(
             "j'ai perdu ma carte d'identité, quels papiers il faut pour la refaire ?"
         )
         assert answer.passages and answer.passages[0]["title"] == "Carte nationale d'identité"
+    # A follow-up typed the same way is read written out: « pr » is no subject of its own.
+    followup = client.post(
+        "/api/v1/ask",
+        json={
+            "corpus": "mairie",
+            "question": "et pr un passeport ?",
+            "conversation_id": asked["conversation_id"],
+        },
+    ).json()
+    # An English question is left as typed: « the fee » is no « thé fée ».
+    english = "what is the fee for the id card"
+    in_english = client.post("/api/v1/ask", json={"corpus": "mairie", "question": english})
+    with state(client).sessions() as session:
+        searched = session.get_one(Answer, followup["answer_id"]).search_query or ""
+        assert searched.startswith("passeport — passeport — j'ai perdu ma carte d'identité")
+        assert session.get_one(Answer, in_english.json()["answer_id"]).search_query == english
