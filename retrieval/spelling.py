@@ -16,7 +16,10 @@ typed:
   word of the corpus (« lorient » in a corpus about Lorient): « didentité » →
   « d'identité »; « dait » stays, « ait » is too short to tell;
 - the usual texting forms (« jai », « cest », « koi », « ya »; « c » only before a word
-  it plainly goes with, as in « c combien », never in « catégorie c »).
+  it plainly goes with, as in « c combien », never in « catégorie c »);
+- a lower-case word of six letters or more that neither French nor the corpus knows,
+  one letter away from a French word in everyday use that dominates the others so
+  near (« recensemen » → « recensement », « apartement » → « appartement »).
 
 Capitalised words are names or acronyms (« Acre »): the accent rule never touches them;
 the first word of the question, capitalised by the phone, gets the other rules. Web
@@ -89,6 +92,29 @@ DOMINANCE = 5
 _FORMS = ("s", "x", "e", "es")
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüœ"
+MIN_MISTYPED_WORD = 6
+
+
+@cache
+def _one_letter_off(typed: str) -> str | None:
+    """The French word one letter away from ``typed`` (a letter left out, added, changed
+    or two swapped: « recensemen », « apartement »), when one such word dominates the
+    others and is in everyday use."""
+    words = french_words()
+    splits = [(typed[:i], typed[i:]) for i in range(len(typed) + 1)]
+    edits = {a + b[1:] for a, b in splits if b}
+    edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+    edits |= {a + c + b for a, b in splits for c in _LETTERS}
+    ranked = sorted(((words[e], e) for e in edits if e in words and e != typed), reverse=True)
+    if not ranked:
+        return None
+    count, word = ranked[0]
+    rival = ranked[1][0] if len(ranked) > 1 else 0
+    return word if count >= MIN_RESTORED_COUNT and count >= DOMINANCE * rival else None
+
+
 @cache
 def _lexicon() -> tuple[frozenset[str], dict[str, str]]:
     """The words French writes, and for each unaccented spelling the accented word it
@@ -127,12 +153,16 @@ def written_out(text: str, *, known: Callable[[str], bool] = lambda word: False)
             return _SHORTHANDS[typed]
         if lower and typed in accented:
             return accented[typed]
+        if known(typed):
+            return typed
         elided = _ELIDED.match(typed)
-        if elided and not known(typed):
+        if elided:
             rest = elided.group(2)
             rest = rest if rest in words else accented.get(rest, "")
             if len(rest) >= MIN_ELIDED_WORD:
                 return f"{elided.group(1)}'{rest}"
+        if lower and len(typed) >= MIN_MISTYPED_WORD:
+            return _one_letter_off(typed) or typed
         return typed
 
     def word(match: re.Match[str]) -> str:

@@ -31,6 +31,9 @@ from retrieval.spelling import written_out
             "il y a un problème avec mon rendez-vous pour la cni, quand je peux venir ?",
         ),
         ("il ya un probleme", "il y a un problème"),
+        # One letter left out, added, changed or swapped, in a long enough word.
+        ("g oublié le recensemen a 16 ans", "g oublié le recensement a 16 ans"),
+        ("combien de m2 fait mon apartement", "combien de m2 fait mon appartement"),
         # The phone's capital on the first word.
         ("Jai perdu ma carte didentité", "J'ai perdu ma carte d'identité"),
         ("C combien ?", "C'est combien ?"),
@@ -74,10 +77,12 @@ def test_what_is_written_is_kept(kept: str) -> None:
     assert written_out(kept) == kept
 
 
-def test_the_corpus_words_are_never_split() -> None:
-    """« lorient » reads as « l'orient » to the word list; a corpus about Lorient says
-    otherwise."""
+def test_the_corpus_words_are_never_taken_for_shortcuts() -> None:
+    """« lorient » reads as « l'orient » to the word list, « pacser » as a « passer »
+    mistyped; a corpus about Lorient, or about the PACS, says otherwise."""
     assert written_out("la mairie de lorient") == "la mairie de l'orient"
     assert written_out("la mairie de lorient", known={"lorient"}.__contains__) == (
         "la mairie de lorient"
     )
+    assert written_out("se pacser") == "se passer"
+    assert written_out("se pacser", known={"pacser"}.__contains__) == "se pacser"
