@@ -16,6 +16,7 @@ embedded Chroma when another process wrote to it (see ``vectors.py``).
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from retrieval.fusion import Candidate, FusionRule, fuse, rule_for
 from retrieval.legacy import import_legacy_catalog
 from retrieval.lexical import LexicalIndex, LexicalIndexes
 from retrieval.reranking import RERANK_DEPTH, CrossEncoderReranker, PairScorer
+from retrieval.spelling import letters_apart, one_letter_away
 from retrieval.terms import chunk_terms, refresh_stored_terms
 from retrieval.types import Chunk, DocumentChunks, Passage
 from retrieval.vectors import DenseHit, VectorStore
@@ -44,6 +46,9 @@ Progress = Callable[[int, int], None]
 CANDIDATE_POOL = 50
 # Chunks embedded and written per step of an ingestion (also the progress granularity).
 WRITE_BATCH = 256
+_WORD = re.compile(r"[^\W\d_]+")
+# Terms shorter than this are too short for a spelling to be told from another's.
+MIN_SPELLED_TERM = 6
 
 
 class SearchIndex:
@@ -257,6 +262,26 @@ class SearchIndex:
         return {
             term: (lexical.idf(term), lexical.holds(term)) for term in self._analyzer.analyze(text)
         }
+
+    def corpus_spelling(self, *, corpus: str, word: str) -> str | None:
+        """How the corpus writes ``word`` when it does not hold it: a word of the corpus
+        whose term is one letter away from the word's, and which is itself at most one
+        letter away from the word (« déchetterie » for the documents' « déchèterie »;
+        stems alone are too short to tell « apartement » from « partir »). The most
+        frequent such term wins, as written in the chunk that uses it most."""
+        terms = self._analyzer.analyze(word)
+        lexical = self.lexical_index(corpus)
+        if len(terms) != 1 or len(terms[0]) < MIN_SPELLED_TERM or lexical.holds(terms[0]):
+            return None
+        near = sorted((lexical.idf(t), t) for t in one_letter_away(terms[0]) if lexical.holds(t))
+        for _, term in near:
+            scores, _ = lexical.scores([term])
+            chunk_id = lexical.chunk_ids[int(scores.argmax())]
+            chunk = self.get_chunk(corpus=corpus, chunk_id=chunk_id)
+            for written in _WORD.findall(chunk.text if chunk else ""):
+                if self._analyzer.analyze(written) == [term] and letters_apart(written, word) <= 1:
+                    return written.lower()
+        return None
 
     def similarities(self, query: str, texts: list[str]) -> list[float]:
         """Cosine of ``query`` with each text, by the index's embedder."""

@@ -18,8 +18,9 @@ typed:
 - the usual texting forms (« jai », « cest », « koi », « ya »; « c » only before a word
   it plainly goes with, as in « c combien », never in « catégorie c »);
 - a lower-case word of six letters or more that neither French nor the corpus knows,
-  one letter away from a French word in everyday use that dominates the others so
-  near (« recensemen » → « recensement », « apartement » → « appartement »).
+  one letter away from a word of the corpus (« déchetterie » where the documents write
+  « déchèterie »), or else from a French word in everyday use that dominates the others
+  so near (« recensemen » → « recensement », « apartement » → « appartement »).
 
 Capitalised words are names or acronyms (« Acre »): the accent rule never touches them;
 the first word of the question, capitalised by the phone, gets the other rules. Web
@@ -96,18 +97,37 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüœ"
 MIN_MISTYPED_WORD = 6
 
 
-@cache
-def _one_letter_off(typed: str) -> str | None:
-    """The French word one letter away from ``typed`` (a letter left out, added, changed
-    or two swapped: « recensemen », « apartement »), when one such word dominates the
-    others and is in everyday use."""
-    words = french_words()
-    splits = [(typed[:i], typed[i:]) for i in range(len(typed) + 1)]
+def one_letter_away(word: str) -> set[str]:
+    """Every spelling one letter away from ``word``: a letter left out, added or changed,
+    or two neighbours swapped."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     edits = {a + b[1:] for a, b in splits if b}
     edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
     edits |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
     edits |= {a + c + b for a, b in splits for c in _LETTERS}
-    ranked = sorted(((words[e], e) for e in edits if e in words and e != typed), reverse=True)
+    edits.discard(word)
+    return edits
+
+
+def letters_apart(a: str, b: str) -> int:
+    """How many letters to leave out, add or change to write ``a`` as ``b`` (accents and
+    case aside)."""
+    a, b = fold_accents(a.lower()), fold_accents(b.lower())
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+@cache
+def _one_letter_off(typed: str) -> str | None:
+    """The French word one letter away from ``typed`` (« recensemen », « apartement »),
+    when one such word dominates the others and is in everyday use."""
+    words = french_words()
+    ranked = sorted(((words[e], e) for e in one_letter_away(typed) if e in words), reverse=True)
     if not ranked:
         return None
     count, word = ranked[0]
@@ -137,9 +157,16 @@ def _lexicon() -> tuple[frozenset[str], dict[str, str]]:
     return frozenset(words), accented
 
 
-def written_out(text: str, *, known: Callable[[str], bool] = lambda word: False) -> str:
+def written_out(
+    text: str,
+    *,
+    known: Callable[[str], bool] = lambda word: False,
+    corpus_spelling: Callable[[str], str | None] = lambda word: None,
+) -> str:
     """``text`` with its typing shortcuts written out (rules in the module docstring).
-    ``known`` tells the words of the corpus, which are never split."""
+    ``known`` tells the words of the corpus, which are never rewritten;
+    ``corpus_spelling`` gives the corpus's own spelling of a word it does not hold, one
+    letter away (« déchetterie » where the documents write « déchèterie »)."""
     words, accented = _lexicon()
     first = _WORD.search(text)
 
@@ -162,7 +189,7 @@ def written_out(text: str, *, known: Callable[[str], bool] = lambda word: False)
             if len(rest) >= MIN_ELIDED_WORD:
                 return f"{elided.group(1)}'{rest}"
         if lower and len(typed) >= MIN_MISTYPED_WORD:
-            return _one_letter_off(typed) or typed
+            return corpus_spelling(typed) or _one_letter_off(typed) or typed
         return typed
 
     def word(match: re.Match[str]) -> str:

@@ -151,6 +151,9 @@ def main() -> int:
         holds = index.lexical_index(corpus).holds
         return lambda word: any(holds(t) for t in index.analyzer.analyze(word))
 
+    def spelling(corpus: str) -> Callable[[str], str | None]:
+        return lambda word: index.corpus_spelling(corpus=corpus, word=word)
+
     asked: list[tuple[str, Question, list[SourcePassage], list[str]]] = []
     for number, (corpus, evalset) in enumerate(sets):
         own = [q for q in evalset.questions if not q.follows and q.group != "followup"]
@@ -164,7 +167,12 @@ def main() -> int:
         for asked_as in answerable + uncovered + foreign:
             # Searched and scored as the app does: its typing shortcuts written out.
             question = dataclasses.replace(
-                asked_as, question=written_out(asked_as.question, known=known(corpus))
+                asked_as,
+                question=written_out(
+                    asked_as.question,
+                    known=known(corpus),
+                    corpus_spelling=spelling(corpus),
+                ),
             )
             passages = index.search(corpus=corpus, query=question.question, k=args.k)
             sources = [

@@ -226,3 +226,14 @@ def test_reranker_orders_the_final_list(index: SearchIndex) -> None:
 
 def test_ping(index: SearchIndex) -> None:
     assert index.ping() is True
+
+
+def test_a_word_the_corpus_spells_otherwise_is_given_its_spelling(index: SearchIndex) -> None:
+    """A citizen's « printems » is the documents' « printemps »; a word the corpus holds,
+    or nothing near it, gets nothing."""
+    _index_all(index)
+    spelling = index.corpus_spelling
+    assert spelling(corpus="demo-procedures", word="printems") == "printemps"
+    assert spelling(corpus="demo-procedures", word="pasport") is None  # two letters off
+    assert spelling(corpus="demo-procedures", word="passeport") is None  # held as it is
+    assert spelling(corpus="demo-procedures", word="apartement") is None

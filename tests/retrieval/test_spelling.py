@@ -86,3 +86,13 @@ def test_the_corpus_words_are_never_taken_for_shortcuts() -> None:
     )
     assert written_out("se pacser") == "se passer"
     assert written_out("se pacser", known={"pacser"}.__contains__) == "se pacser"
+
+
+def test_the_corpus_spelling_wins_over_the_word_list() -> None:
+    """« déchetterie » is in neither the word list nor the documents, which write
+    « déchèterie » (``SearchIndex.corpus_spelling`` finds it)."""
+    corpus = {"déchetterie": "déchèterie", "dechetterie": "déchèterie"}.get
+    assert written_out("la dechetterie c ouvert ?", corpus_spelling=corpus) == (
+        "la déchèterie c'est ouvert ?"
+    )
+    assert written_out("la déchetterie", corpus_spelling=corpus) == "la déchèterie"
