@@ -97,8 +97,17 @@ _QUESTION = re.compile(r"^(?P<indent>\s*)-\s+(?:puis\s*:\s*)?(?P<text>.+?)\s*$")
 _EXPECTED = re.compile(r"«\s*(.+?)\s*»")
 
 
+# Written apart, to check the product on wording nobody tuned it on; never calibrated on.
+CHECK_GROUPS = frozenset({"citizen", "citizen_uncovered"})
+UNANSWERABLE_GROUPS = frozenset({"uncovered", "citizen_uncovered"})
+
+
 def _group(title: str) -> str:
     lowered = title.lower()
+    if lowered.startswith("hors des documents, formulations de citoyens"):
+        return "citizen_uncovered"
+    if lowered.startswith("formulations de citoyens"):
+        return "citizen"
     if lowered.startswith("hors des documents"):
         return "uncovered"
     if lowered.startswith("questions de suite"):
@@ -141,9 +150,9 @@ def _load_markdown(path: Path) -> list[EvalSet]:
         question = Question(
             id=f"{current.name}-{number}",
             question=question_text.strip(),
-            doc_ids=[document] if document and group != "uncovered" else [],
+            doc_ids=[document] if document and group not in UNANSWERABLE_GROUPS else [],
             answers=answers,
-            answerable=group != "uncovered",
+            answerable=group not in UNANSWERABLE_GROUPS,
             group=group,
             follows=previous.id if is_followup and previous else None,
         )

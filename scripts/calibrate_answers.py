@@ -53,7 +53,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from retrieval.datasets import EvalSet, Question, load_sets  # noqa: E402
+from retrieval.datasets import CHECK_GROUPS, EvalSet, Question, load_sets  # noqa: E402
 from retrieval.embedding import load_embedder  # noqa: E402
 from retrieval.eval import chunk_files  # noqa: E402
 from retrieval.index import SearchIndex  # noqa: E402
@@ -156,7 +156,11 @@ def main() -> int:
 
     asked: list[tuple[str, Question, list[SourcePassage], list[str]]] = []
     for number, (corpus, evalset) in enumerate(sets):
-        own = [q for q in evalset.questions if not q.follows and q.group != "followup"]
+        own = [
+            q
+            for q in evalset.questions
+            if not q.follows and q.group != "followup" and q.group not in CHECK_GROUPS
+        ]
         answerable = _pick([q for q in own if q.answerable], PER_SET)
         uncovered = [q for q in own if not q.answerable]
         other = sets[(number + 1) % len(sets)][1]

@@ -49,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from retrieval.datasets import Question, load_sets  # noqa: E402
+from retrieval.datasets import CHECK_GROUPS, Question, load_sets  # noqa: E402
 from retrieval.embedding import TextEmbedder, load_embedder  # noqa: E402
 from retrieval.index import SearchIndex  # noqa: E402
 from retrieval.types import Passage  # noqa: E402
@@ -189,7 +189,12 @@ def cnil_set(index: SearchIndex) -> CnilSet:
 
 
 def demo_set(embedder: TextEmbedder) -> DemoSet:
-    questions = [q for s in load_sets(DEMO) for q in s.questions if q.group != "followup"]
+    questions = [
+        q
+        for s in load_sets(DEMO)
+        for q in s.questions
+        if q.group != "followup" and q.group not in CHECK_GROUPS
+    ]
     verified = [q for q in questions if q.answerable]
     passages = embedder.embed_documents_array([v.question for v in verified])
     asked = np.vstack([embedder.embed_query_array(q.question) for q in questions])

@@ -67,6 +67,11 @@ def test_demo_answers_are_right_or_held_and_read_soundly(
     assert uncovered["declined_or_held"] >= 0.9, figures
     # Everyday wording (slang, typos, no accents) is never turned away as « not covered ».
     assert informal["declined"] == 0, figures
+    # Citizens' questions written apart, by a hand that read only the pages: right or
+    # silent there too. Measured 0 wrong of 10 released, 6 of 6 uncovered held (3 Dec.).
+    citizen, beyond = figures["groups"]["citizen"], figures["groups"]["citizen_uncovered"]
+    assert citizen["n"] == 24 and citizen["wrong_released"] <= 0.1, figures
+    assert beyond["declined_or_held"] >= 0.9, figures
     # Every question has a line a person can read, with what was answered and cited.
     assert (
         len(details.read_text(encoding="utf-8").splitlines())
