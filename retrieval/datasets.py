@@ -30,7 +30,7 @@ class Question:
     doc_ids: list[str]
     answers: list[str]  # any one of them is enough; empty when unknown
     answerable: bool
-    group: str = "main"  # "main", "uncovered", "followup", "informal"
+    group: str = "main"  # "main", "uncovered", "followup", "informal", or CHECK_GROUPS
     follows: str | None = None  # id of the question asked just before, same conversation
 
     def as_dict(self) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from retrieval.fusion import Candidate, FusionRule, fuse, rule_for
 from retrieval.legacy import import_legacy_catalog
 from retrieval.lexical import LexicalIndex, LexicalIndexes
 from retrieval.reranking import RERANK_DEPTH, CrossEncoderReranker, PairScorer
-from retrieval.spelling import letters_apart, one_letter_away
+from retrieval.spelling import TERM_LETTERS, letters_apart, one_letter_away
 from retrieval.terms import chunk_terms, refresh_stored_terms
 from retrieval.types import Chunk, DocumentChunks, Passage
 from retrieval.vectors import DenseHit, VectorStore
@@ -266,19 +266,20 @@ class SearchIndex:
     def corpus_spelling(self, *, corpus: str, word: str) -> str | None:
         """How the corpus writes ``word`` when it does not hold it: a word of the corpus
         whose term is one letter away from the word's, and which is itself at most one
-        letter away from the word (« déchetterie » for the documents' « déchèterie »;
-        stems alone are too short to tell « apartement » from « partir »). The most
+        letter away from the word (asked « déchetterie », the documents' « déchèterie »;
+        terms alone are too short to tell « apartement » from « partir »). The most
         frequent such term wins, as written in the chunk that uses it most."""
         terms = self._analyzer.analyze(word)
         lexical = self.lexical_index(corpus)
         if len(terms) != 1 or len(terms[0]) < MIN_SPELLED_TERM or lexical.holds(terms[0]):
             return None
-        near = sorted((lexical.idf(t), t) for t in one_letter_away(terms[0]) if lexical.holds(t))
-        for _, term in near:
+        near = one_letter_away(terms[0], TERM_LETTERS)
+        for _, term in sorted((lexical.idf(t), t) for t in near if lexical.holds(t)):
             scores, _ = lexical.scores([term])
             chunk_id = lexical.chunk_ids[int(scores.argmax())]
             chunk = self.get_chunk(corpus=corpus, chunk_id=chunk_id)
-            for written in _WORD.findall(chunk.text if chunk else ""):
+            # Title and section too: the chunk may hold the term only in its headings.
+            for written in _WORD.findall(indexed_text(chunk) if chunk else ""):
                 if self._analyzer.analyze(written) == [term] and letters_apart(written, word) <= 1:
                     return written.lower()
         return None

@@ -246,6 +246,8 @@ class LexicalIndex:
 
     def holds(self, term: str) -> bool:
         """Does any chunk hold ``term``?"""
+        if term not in self._base.full.vocab and term not in self._delta.full.vocab:
+            return False  # most spellings tried for a typo: no array to look at
         return self._document_frequency("full", term) > 0
 
     def idf(self, term: str) -> float:

@@ -17,22 +17,25 @@ typed:
   « d'identité »; « dait » stays, « ait » is too short to tell;
 - the usual texting forms (« jai », « cest », « koi », « ya »; « c » only before a word
   it plainly goes with, as in « c combien », never in « catégorie c »);
-- a lower-case word of six letters or more that neither French nor the corpus knows,
-  one letter away from a word of the corpus (« déchetterie » where the documents write
-  « déchèterie »), or else from a French word in everyday use that dominates the others
-  so near (« recensemen » → « recensement », « apartement » → « appartement »).
+- a lower-case word of eight letters or more that neither French (accents aside) nor
+  the corpus knows, one letter away from a word of the corpus (« déchetterie » where the
+  documents write « déchèterie »), or else from a French word with the same first
+  letter, in everyday use, that dominates the others so near (« recensemen » →
+  « recensement », « apartement » → « appartement »); five such words per question at
+  most. Shorter words are one letter from too many others, names typed in lower case
+  among them (« toulon », « cholet »).
 
-Capitalised words are names or acronyms (« Acre »): the accent rule never touches them;
-the first word of the question, capitalised by the phone, gets the other rules. Web
-addresses are left whole. The words come from pyspellchecker's French word-frequency list
-(``retrieval.analysis.french_words``).
+Capitalised words are names or acronyms (« Acre »): never touched, except the first word
+of the question, capitalised by the phone, which gets the texting and elision rules
+(« Jai perdu… »). Web addresses are left whole. The words come from pyspellchecker's
+French word-frequency list (``retrieval.analysis.french_words``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 
 from retrieval.analysis import fold_accents, french_words
 
@@ -93,41 +96,53 @@ DOMINANCE = 5
 _FORMS = ("s", "x", "e", "es")
 
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûüœ"
-MIN_MISTYPED_WORD = 6
+# The letters a French word is typed with (the word list writes « oe », never « œ »).
+FRENCH_LETTERS = "abcdefghijklmnopqrstuvwxyzàâäçéèêëîïôöùûü"
+# Letters of analysed terms: accents are folded.
+TERM_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# A word shorter than this is not corrected against the word list: short words and
+# names (« toulon », « cholet », « cocteau ») are one letter from too many others.
+MIN_MISTYPED_WORD = 8
+# Corrections tried per question, at most: a long junk text costs no more than this.
+MAX_CORRECTIONS = 5
 
 
-def one_letter_away(word: str) -> set[str]:
+def one_letter_away(word: str, letters: str = FRENCH_LETTERS) -> set[str]:
     """Every spelling one letter away from ``word``: a letter left out, added or changed,
     or two neighbours swapped."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     edits = {a + b[1:] for a, b in splits if b}
     edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    edits |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
-    edits |= {a + c + b for a, b in splits for c in _LETTERS}
+    edits |= {a + c + b[1:] for a, b in splits if b for c in letters}
+    edits |= {a + c + b for a, b in splits for c in letters}
     edits.discard(word)
     return edits
 
 
 def letters_apart(a: str, b: str) -> int:
-    """How many letters to leave out, add or change to write ``a`` as ``b`` (accents and
-    case aside)."""
+    """How many letters to leave out, add or change, or neighbours to swap, to write
+    ``a`` as ``b`` (accents and case aside)."""
     a, b = fold_accents(a.lower()), fold_accents(b.lower())
-    previous = list(range(len(b) + 1))
+    rows = [list(range(len(b) + 1))]
     for i, x in enumerate(a, start=1):
-        current = [i]
+        row = [i]
         for j, y in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
-        previous = current
-    return previous[-1]
+            cost = min(rows[-1][j] + 1, row[j - 1] + 1, rows[-1][j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cost = min(cost, rows[-2][j - 2] + 1)  # two neighbours swapped
+            row.append(cost)
+        rows.append(row)
+    return rows[-1][-1]
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _one_letter_off(typed: str) -> str | None:
     """The French word one letter away from ``typed`` (« recensemen », « apartement »),
-    when one such word dominates the others and is in everyday use."""
+    with the same first letter, when one such word dominates the others and is in
+    everyday use."""
     words = french_words()
-    ranked = sorted(((words[e], e) for e in one_letter_away(typed) if e in words), reverse=True)
+    near = (e for e in one_letter_away(typed) if e[:1] == typed[:1] and e in words)
+    ranked = sorted(((words[e], e) for e in near), reverse=True)
     if not ranked:
         return None
     count, word = ranked[0]
@@ -136,9 +151,9 @@ def _one_letter_off(typed: str) -> str | None:
 
 
 @cache
-def _lexicon() -> tuple[frozenset[str], dict[str, str]]:
-    """The words French writes, and for each unaccented spelling the accented word it
-    stands for, when one dominates."""
+def _lexicon() -> tuple[frozenset[str], frozenset[str], dict[str, str]]:
+    """The words French writes, the same without their accents, and for each unaccented
+    spelling the accented word it stands for, when one dominates."""
     words = french_words()
     ranked: dict[str, list[tuple[int, str]]] = {}
     for word, count in words.items():
@@ -154,7 +169,7 @@ def _lexicon() -> tuple[frozenset[str], dict[str, str]]:
         rival = spellings[1][0] if len(spellings) > 1 else 0
         if count >= MIN_RESTORED_COUNT and count >= DOMINANCE * rival:
             accented[folded] = word
-    return frozenset(words), accented
+    return frozenset(words), frozenset(words) | frozenset(ranked), accented
 
 
 def written_out(
@@ -167,11 +182,20 @@ def written_out(
     ``known`` tells the words of the corpus, which are never rewritten;
     ``corpus_spelling`` gives the corpus's own spelling of a word it does not hold, one
     letter away (« déchetterie » where the documents write « déchèterie »)."""
-    words, accented = _lexicon()
+    words, unaccented, accented = _lexicon()
     first = _WORD.search(text)
+    corrections = MAX_CORRECTIONS
 
     def is_form(word: str) -> bool:
+        word = word.replace("œ", "oe").replace("æ", "ae")  # « œuvres » is « oeuvres »
         return word in words or any(word.endswith(e) and word[: -len(e)] in words for e in _FORMS)
+
+    def corrected(typed: str) -> str | None:
+        nonlocal corrections
+        if typed in unaccented or corrections <= 0:
+            return None  # « perime », « greves »: accents the accent rule could not guess
+        corrections -= 1
+        return corpus_spelling(typed) or _one_letter_off(typed)
 
     def rewrite(typed: str, *, lower: bool) -> str:
         if is_form(typed):
@@ -189,7 +213,7 @@ def written_out(
             if len(rest) >= MIN_ELIDED_WORD:
                 return f"{elided.group(1)}'{rest}"
         if lower and len(typed) >= MIN_MISTYPED_WORD:
-            return corpus_spelling(typed) or _one_letter_off(typed) or typed
+            return corrected(typed) or typed
         return typed
 
     def word(match: re.Match[str]) -> str:

@@ -165,8 +165,8 @@ class AnswerService:
             return
         if prepared.previous:
             rewrite = await self._drafter.standalone(prepared)
-            prepared.standalone = self._written_out(
-                prepared.corpus.name, rewrite, prepared.language
+            prepared.standalone = await to_thread.run_sync(
+                self._written_out, prepared.corpus.name, rewrite, prepared.language
             )
         await to_thread.run_sync(self._retrieve, prepared)
         if prepared.judgement is None or not prepared.judgement.covered:
