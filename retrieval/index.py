@@ -33,7 +33,7 @@ from retrieval.fusion import Candidate, FusionRule, fuse, rule_for
 from retrieval.legacy import import_legacy_catalog
 from retrieval.lexical import LexicalIndex, LexicalIndexes
 from retrieval.reranking import RERANK_DEPTH, CrossEncoderReranker, PairScorer
-from retrieval.spelling import TERM_LETTERS, letters_apart, one_letter_away
+from retrieval.spelling import TERM_LETTERS, letters_apart, one_letter_away, written_out
 from retrieval.terms import chunk_terms, refresh_stored_terms
 from retrieval.types import Chunk, DocumentChunks, Passage
 from retrieval.vectors import DenseHit, VectorStore
@@ -262,6 +262,17 @@ class SearchIndex:
         return {
             term: (lexical.idf(term), lexical.holds(term)) for term in self._analyzer.analyze(text)
         }
+
+    def written_out(self, *, corpus: str, text: str) -> str:
+        """A French question with its typing shortcuts written out (``retrieval.spelling``):
+        the corpus's own words (« lorient ») are never taken for shortcuts, and its spelling
+        of a word wins (« déchèterie » for « déchetterie »)."""
+        holds = self.lexical_index(corpus).holds
+        return written_out(
+            text,
+            known=lambda word: any(holds(t) for t in self._analyzer.analyze(word)),
+            corpus_spelling=lambda word: self.corpus_spelling(corpus=corpus, word=word),
+        )
 
     def corpus_spelling(self, *, corpus: str, word: str) -> str | None:
         """How the corpus writes ``word`` when it does not hold it: a word of the corpus

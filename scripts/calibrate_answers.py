@@ -57,7 +57,6 @@ from retrieval.datasets import CHECK_GROUPS, EvalSet, Question, load_sets  # noq
 from retrieval.embedding import load_embedder  # noqa: E402
 from retrieval.eval import chunk_files  # noqa: E402
 from retrieval.index import SearchIndex  # noqa: E402
-from retrieval.spelling import written_out  # noqa: E402
 from review import extractive  # noqa: E402
 from review.coverage import CoverageRule, stray_lead, weak_lead  # noqa: E402
 from review.extractive import Candidate, Extractor, SourcePassage  # noqa: E402
@@ -147,13 +146,6 @@ def main() -> int:
             index.replace_documents(corpus=corpus, documents=chunk_files(evalset.documents))
             sets.append((corpus, evalset))
 
-    def known(corpus: str) -> Callable[[str], bool]:
-        holds = index.lexical_index(corpus).holds
-        return lambda word: any(holds(t) for t in index.analyzer.analyze(word))
-
-    def spelling(corpus: str) -> Callable[[str], str | None]:
-        return lambda word: index.corpus_spelling(corpus=corpus, word=word)
-
     asked: list[tuple[str, Question, list[SourcePassage], list[str]]] = []
     for number, (corpus, evalset) in enumerate(sets):
         own = [
@@ -171,12 +163,7 @@ def main() -> int:
         for asked_as in answerable + uncovered + foreign:
             # Searched and scored as the app does: its typing shortcuts written out.
             question = dataclasses.replace(
-                asked_as,
-                question=written_out(
-                    asked_as.question,
-                    known=known(corpus),
-                    corpus_spelling=spelling(corpus),
-                ),
+                asked_as, question=index.written_out(corpus=corpus, text=asked_as.question)
             )
             passages = index.search(corpus=corpus, query=question.question, k=args.k)
             sources = [

@@ -257,18 +257,8 @@ class AnswerService:
         return prepared
 
     def _written_out(self, corpus: str, text: str, language: str) -> str:
-        """``text`` with its typing shortcuts written out, when it is French; the corpus's
-        own words (« lorient ») are never taken for shortcuts, and its spelling of a word
-        wins (« déchèterie » for « déchetterie »)."""
-        if language != "fr":
-            return text
-        holds = self._index.lexical_index(corpus).holds
-        analyze = self._index.analyzer.analyze
-        return written_out(
-            text,
-            known=lambda word: any(holds(t) for t in analyze(word)),
-            corpus_spelling=lambda word: self._index.corpus_spelling(corpus=corpus, word=word),
-        )
+        """``text`` with its typing shortcuts written out, when it is French."""
+        return self._index.written_out(corpus=corpus, text=text) if language == "fr" else text
 
     def _reuse_verified(self, session: Session, corpus: Corpus, answer: Answer) -> bool:
         """Serve an answer a reviewer verified for a close paraphrase, if there is one."""
