@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from review.extractive import specificity
 
@@ -45,14 +44,6 @@ _LETTERS = re.compile(r"[^\W\d_]+")
 # 0.55, « temps » 0.2 below).
 SUBJECT_SPECIFICITY = 0.6
 MAX_STANDALONE_WORDS = 60
-
-
-@dataclass(frozen=True)
-class Rewrite:
-    """A follow-up made to stand alone, and whether the model's version was kept."""
-
-    question: str
-    by_model: bool
 
 
 class FollowUps:
