@@ -113,11 +113,9 @@ class Drafter:
                 len(prepared.passages),
                 fitted.trimmed,
             )
-        splitter, seen = SentenceSplitter(), set[str]()
+        splitter = SentenceSplitter()
         texts = [p.chunk.text for p in prepared.passages]
-        if lead is not None and lead.text:
-            # What the answer already opened with is not shown again.
-            ground_answer(lead.text, texts, question=prepared.standalone, seen=seen)
+        seen = _shown(lead, texts, question=prepared.standalone)
         eligible = self.eligible(prepared)
         async for delta, generation in self._llm.stream(
             fitted.messages, regex=citation_regex(fitted.kept), max_tokens=fitted.max_tokens
@@ -162,17 +160,18 @@ class Drafter:
         checked = check_citations(draft, len(passages))
         if checked.invalid:
             reasons.append(flag(Reason.citation_invalid, " ".join(checked.invalid)))
+        lead = extractive.lead()
         grounded = ground_answer(
             keep_known_links(checked.text, passages),
             passages,
             question=prepared.standalone,
             eligible=self.eligible(prepared),
+            seen=_shown(lead, passages, question=prepared.standalone),
         )
         if grounded.kept == 0:
             return extractive.text or None, extractive.cited, reasons
         if len(grounded.removed) > grounded.kept:
             reasons.append(flag(Reason.unsupported_sentence, str(len(grounded.removed))))
-        lead = extractive.lead()
         if not lead.text:
             return grounded.text, grounded.cited, reasons
         cited = list(dict.fromkeys([*lead.cited, *grounded.cited]))
@@ -211,3 +210,12 @@ def keep_known_links(text: str, passages: list[str]) -> str:
     """Drop links the passages do not contain: the model must not invent addresses."""
     known = "\n".join(passages)
     return _URL.sub(lambda m: m.group(0) if m.group(0) in known else "", text)
+
+
+def _shown(lead: Composition | None, passages: list[str], *, question: str) -> set[str]:
+    """The sentences the answer opens with, as ``ground_answer`` remembers them: the
+    model's sentences that repeat them are not shown twice, streamed or stored."""
+    seen: set[str] = set()
+    if lead is not None and lead.text:
+        ground_answer(lead.text, passages, question=question, seen=seen)
+    return seen

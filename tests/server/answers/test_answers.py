@@ -252,3 +252,21 @@ def test_a_question_typed_without_accents_or_apostrophes_is_searched_as_written(
         searched = session.get_one(Answer, followup["answer_id"]).search_query or ""
         assert searched.startswith("passeport — passeport — j'ai perdu ma carte d'identité")
         assert session.get_one(Answer, in_english.json()["answer_id"]).search_query == english
+
+
+def test_a_model_sentence_repeating_the_opening_is_stored_once(
+    client: TestClient, fake_engine: FakeEngine
+) -> None:
+    """The answer opens with the documents' best sentence; a model repeating it was
+    shown once while streaming but stored twice, as the citizen's answer page showed."""
+    add_corpus(client, "mairie", review="never")
+    add_document(client, "mairie", "carte.md", CARTE)
+    opening = (
+        "Pour refaire une carte d'identité, fournissez une photo d'identité de moins de 6 "
+        "mois, un justificatif de domicile de moins d'un an et votre ancienne carte [1]."
+    )
+    fake_engine.reply = lambda r: f"{opening} Il faut une photo d'identité de moins de 6 mois [1]."
+    done = client.post("/api/v1/ask", json={"corpus": "mairie", "question": QUESTION}).json()
+    assert done["status"] == "released"
+    assert done["answer"].count("votre ancienne carte") == 1, done["answer"]
+    assert "Il faut une photo d'identité de moins de 6 mois [1]." in done["answer"]
