@@ -75,6 +75,8 @@ class Prepared:
     question: str  # as asked (masked)
     language: str
     previous: str | None  # the previous question of the conversation, standing alone
+    # The titles of the documents the previous answer cited: what it turned out to be about.
+    previous_titles: tuple[str, ...] = ()
     verified: bool = False
     written: str = ""  # the question with its typing shortcuts written out (French)
     standalone: str = ""  # the question as searched (written out; a follow-up rewritten)

@@ -64,7 +64,7 @@ class Drafter:
             rewrite = ""
         if rewrite and self._followups.usable(rewrite, question=question, previous=previous):
             return rewrite
-        return self._followups.by_rule(question, previous)
+        return self._followups.by_rule(question, previous, titles=prepared.previous_titles)
 
     async def choose(self, prepared: Prepared) -> Candidate | None:
         """The model's pick among the best distinct units (None: keep the code's)."""

@@ -7,8 +7,12 @@ engine cannot be reached — a rule writes it from the previous question:
 
 - a follow-up whose subject word is already in the previous question replaces that
   word's phrase (« la salle polyvalente » → « la salle du Lavoir »);
-- a follow-up with a new subject (« et pour un passeport ? ») is put before the previous
-  question, twice, so that its subject weighs more than the one it replaces;
+- a follow-up with a new subject (« et pour un passeport ? ») replaces the previous
+  question's subject: the words it shares with the titles of the documents that answered
+  it, when they follow an article (« J'ai perdu ma carte d'identité, combien… » → « J'ai
+  perdu un passeport, combien… »). When no such phrase is found, the follow-up is put
+  before the previous question, twice, so that its subject weighs more than the one it
+  would replace;
 - a follow-up without a subject (« et c'est combien ? ») asks its question of the
   previous question's subject.
 
@@ -21,7 +25,7 @@ doubtful: held for a person, or declined where nobody reviews.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from review.extractive import specificity
 
@@ -31,6 +35,21 @@ _OPENING = re.compile(
     r"(?:(?:pour|avec|sur|dans|concernant|quant à)\s+)?"
     r"(?:(?:l'|(?:les|le|la|une|un|des|du|de la|de l|mon|ma|mes|son|sa|ses|notre|votre|nos|vos)"
     r"(?:\s+|'))?)",
+    re.I,
+)
+# What opens a noun phrase: an article, which the follow-up's own article replaces
+# (« ma carte » → « un passeport »), or a « de » that stays (« délai d'un permis » →
+# « délai d'une déclaration »). An elided article (« l'enfant », « d'identité ») is part of
+# its word.
+_ARTICLES = frozenset(
+    """le la les un une des au aux mon ma mes ton ta tes son sa ses notre votre nos vos
+    leur leurs ce cet cette ces""".split()
+)
+_DETERMINERS = _ARTICLES | {"de", "du", "d'un", "d'une", "d’un", "d’une"}
+_ELIDED = re.compile(r"^[ldLD]['’]")
+_ARTICLE = re.compile(
+    r"^(?:(?:et|mais|ou|alors|puis|aussi|sinon)\b[\s,]*)?"
+    r"(?:(?:pour|avec|sur|dans|concernant|quant à)\s+)?",
     re.I,
 )
 _STARTS_LIKE_FOLLOWUP = re.compile(
@@ -97,8 +116,9 @@ class FollowUps:
         carried = (self._content(previous) - asked) & written
         return asked <= written and bool(carried)
 
-    def by_rule(self, question: str, previous: str) -> str:
-        """The follow-up written from the previous question (rules in the module docstring)."""
+    def by_rule(self, question: str, previous: str, *, titles: Sequence[str] = ()) -> str:
+        """The follow-up written from the previous question (rules in the module docstring);
+        ``titles`` are those of the documents that answered it."""
         subject = _OPENING.sub("", question).strip(" ?!.").strip()
         subject_terms = self._content(subject)
         if not subject_terms:
@@ -114,4 +134,47 @@ class FollowUps:
                     break
                 end = following.end()
             return previous[: word.start()] + subject + previous[end:]
-        return f"{subject} — {subject} — {previous.strip()}"
+        replaced = self._replace_titled(previous, words, titles, question=question)
+        return replaced or f"{subject} — {subject} — {previous.strip()}"
+
+    def _replace_titled(
+        self, previous: str, words: list[re.Match[str]], titles: Sequence[str], *, question: str
+    ) -> str | None:
+        """``previous`` with its longest phrase of title words that follows an article
+        replaced by the follow-up's own phrase; None when it has no such phrase."""
+        titled = set().union(*(self._content(t) for t in titles)) if titles else set()
+        if not titled:
+            return None
+        marked = [bool(self._content(w.group(0)) & titled) for w in words]
+        best: tuple[int, int] | None = None  # first and last word of the phrase
+        for first, word in enumerate(words):
+            opens = _ELIDED.match(word.group(0)) or (
+                first > 0 and words[first - 1].group(0).lower() in _DETERMINERS
+            )
+            if not marked[first] or not opens:
+                continue
+            last = first
+            for following in range(first + 1, len(words)):
+                between = previous[words[following - 1].end() : words[following].start()]
+                if _NOT_PHRASE.search(between):
+                    break
+                if marked[following]:
+                    last = following
+                elif self._content(words[following].group(0)):
+                    break  # a word of another subject ends the phrase; « de », « d'un » link
+            size = sum(marked[first : last + 1])
+            if best is None or size > sum(marked[best[0] : best[1] + 1]):
+                best = (first, last)
+        if best is None:
+            return None
+        first, last = best
+        start, phrase = words[first].start(), _ARTICLE.sub("", question).strip(" ?!.").strip()
+        before = words[first - 1] if first > 0 else None
+        has_article = bool(_ELIDED.match(phrase)) or phrase.split()[0].lower() in _ARTICLES
+        if before and before.group(0).lower() in _ARTICLES:
+            start = before.start()  # « ma carte » → « un passeport », « ma passeport »
+            if not has_article:
+                phrase = f"{before.group(0)} {phrase}"
+        elif has_article:  # after « de »: « d'un permis » → « d'une déclaration »
+            phrase = _OPENING.sub("", phrase)
+        return previous[:start] + phrase + previous[words[last].end() :]

@@ -47,11 +47,9 @@ from server.answers.drafting import Drafter
 from server.answers.fitting import PromptTooLong
 from server.answers.followups import FollowUps
 from server.answers.privacy import mask_personal_data
-from server.answers.prompts import (
-    detect_language,
-    looks_like_injection,
-)
+from server.answers.prompts import detect_language, looks_like_injection
 from server.answers.records import (
+    cited_titles,
     passage_records,
     queue_for_agent,
     record_engine_use,
@@ -247,6 +245,7 @@ class AnswerService:
                 question=masked.text,
                 language=answer.language,
                 previous=previous,
+                previous_titles=cited_titles(last[-1]) if last else (),
             )
             if previous is None:
                 prepared.verified = self._reuse_verified(session, corpus, answer)

@@ -60,6 +60,11 @@ def sources_found(prepared: Any) -> dict[str, Any]:
     }
 
 
+def cited_titles(answer: Answer) -> tuple[str, ...]:
+    """The titles of the documents ``answer`` cites: what its question turned out to be about."""
+    return tuple(dict.fromkeys(c["title"] for c in answer.citations or [] if c.get("title")))
+
+
 def passage_records(passages: list[Passage]) -> list[dict[str, Any]]:
     """The passages an answer was given, numbered as its citations are."""
     return [passage_record(n, p) for n, p in enumerate(passages, start=1)]

@@ -88,3 +88,32 @@ def test_questions_without_a_new_subject_need_nothing_named() -> None:
     assert FOLLOWUPS.names_subject(question=previous, previous=None, answer="Sans rapport.")
     standalone = "Combien de témoins faut-il pour un mariage ?"
     assert FOLLOWUPS.names_subject(question=standalone, previous=previous, answer="Sans rapport.")
+
+
+CARD_TITLE = "Carte nationale d'identité : première demande et renouvellement"
+
+
+def test_a_new_subject_replaces_the_phrase_the_previous_answer_was_about() -> None:
+    previous = "J'ai perdu ma carte d'identité, combien ça coûte pour la refaire ?"
+    assert FOLLOWUPS.by_rule("et pour un passeport ?", previous, titles=[CARD_TITLE]) == (
+        "J'ai perdu un passeport, combien ça coûte pour la refaire ?"
+    )
+    assert FOLLOWUPS.by_rule(
+        "et l'acte de naissance ?", "Combien coûte la carte d'identité ?", titles=[CARD_TITLE]
+    ) == ("Combien coûte l'acte de naissance ?")
+    # A « de » before the phrase stays; the follow-up's own article goes after it.
+    assert FOLLOWUPS.by_rule(
+        "et pour une déclaration préalable ?",
+        "Quel est le délai d'instruction d'un permis de construire pour une maison ?",
+        titles=["Travaux : permis de construire"],
+    ) == ("Quel est le délai d'instruction d'un déclaration préalable pour une maison ?")
+
+
+def test_title_words_that_are_not_a_noun_phrase_are_not_replaced() -> None:
+    # « respire » is in the lesson's title (« La respiration… ») but is no subject.
+    rewritten = FOLLOWUPS.by_rule(
+        "et un poisson ?",
+        "Comment respire un criquet ?",
+        titles=["Leçon 1 — La respiration chez les êtres vivants"],
+    )
+    assert rewritten == "poisson — poisson — Comment respire un criquet ?"
