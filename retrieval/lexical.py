@@ -250,6 +250,12 @@ class LexicalIndex:
             return False  # most spellings tried for a typo: no array to look at
         return self._document_frequency("full", term) > 0
 
+    def heads(self, term: str) -> bool:
+        """Does any chunk's heading (its title or section) hold ``term``?"""
+        if term not in self._base.head.vocab and term not in self._delta.head.vocab:
+            return False
+        return self._document_frequency("head", term) > 0
+
     def idf(self, term: str) -> float:
         """How specific ``term`` is to few chunks (BM25's Lucene idf; a term no chunk
         holds gets the highest value)."""

@@ -44,8 +44,9 @@ class Drafter:
         self._followups = followups
         self._coverage = coverage
 
-    async def standalone(self, prepared: Prepared) -> str:
-        """The follow-up made to stand alone (the model's rewrite if usable, else a rule)."""
+    async def standalone(self, prepared: Prepared, *, headed: Callable[[str], bool]) -> str:
+        """The follow-up made to stand alone (the model's rewrite if usable, else a rule);
+        ``headed`` tells the terms some heading of the corpus holds."""
         previous = prepared.previous or ""
         question = prepared.written or prepared.question  # « et pr un passeport ? » read out
         if not self._followups.is_followup(question):
@@ -64,7 +65,9 @@ class Drafter:
             rewrite = ""
         if rewrite and self._followups.usable(rewrite, question=question, previous=previous):
             return rewrite
-        return self._followups.by_rule(question, previous, titles=prepared.previous_titles)
+        return self._followups.by_rule(
+            question, previous, titles=prepared.previous_titles, headed=headed
+        )
 
     async def choose(self, prepared: Prepared) -> Candidate | None:
         """The model's pick among the best distinct units (None: keep the code's)."""

@@ -7,12 +7,14 @@ engine cannot be reached — a rule writes it from the previous question:
 
 - a follow-up whose subject word is already in the previous question replaces that
   word's phrase (« la salle polyvalente » → « la salle du Lavoir »);
-- a follow-up with a new subject (« et pour un passeport ? ») replaces the previous
-  question's subject: the words it shares with the titles of the documents that answered
-  it, when they follow an article (« J'ai perdu ma carte d'identité, combien… » → « J'ai
-  perdu un passeport, combien… »). When no such phrase is found, the follow-up is put
-  before the previous question, twice, so that its subject weighs more than the one it
-  would replace;
+- a follow-up with a new subject that opens with an article (« et pour un passeport ? »)
+  and that the corpus's headings name replaces the previous question's subject: its
+  phrase of words from the titles of the documents that answered it, opened by an
+  article (« J'ai perdu ma carte d'identité, combien… » → « J'ai perdu un passeport,
+  combien… »): one procedure asked about instead of another. Otherwise (« et pour mon
+  fils ? », « et en ligne ? », a subject no heading names, a previous question with no
+  such phrase) the follow-up is put before the previous question, twice, so that its
+  subject weighs more than the one it would replace;
 - a follow-up without a subject (« et c'est combien ? ») asks its question of the
   previous question's subject.
 
@@ -33,25 +35,26 @@ from review.extractive import specificity
 _OPENING = re.compile(
     r"^\s*(?:(?:et|mais|ou|alors|puis|aussi|sinon)\b[\s,]*)?"
     r"(?:(?:pour|avec|sur|dans|concernant|quant à)\s+)?"
-    r"(?:(?:l'|(?:les|le|la|une|un|des|du|de la|de l|mon|ma|mes|son|sa|ses|notre|votre|nos|vos)"
+    r"(?:(?:l['’]|(?:les|le|la|une|un|des|du|de la|de l|mon|ma|mes|son|sa|ses|notre|votre|nos|vos)"
     r"(?:\s+|'))?)",
     re.I,
 )
-# What opens a noun phrase: an article, which the follow-up's own article replaces
-# (« ma carte » → « un passeport »), or a « de » that stays (« délai d'un permis » →
-# « délai d'une déclaration »). An elided article (« l'enfant », « d'identité ») is part of
-# its word.
-_ARTICLES = frozenset(
-    """le la les un une des au aux mon ma mes ton ta tes son sa ses notre votre nos vos
-    leur leurs ce cet cette ces""".split()
-)
-_DETERMINERS = _ARTICLES | {"de", "du", "d'un", "d'une", "d’un", "d’une"}
-_ELIDED = re.compile(r"^[ldLD]['’]")
-_ARTICLE = re.compile(
-    r"^(?:(?:et|mais|ou|alors|puis|aussi|sinon)\b[\s,]*)?"
+# What opens a follow-up before its subject: a conjunction, a preposition.
+_LEAD_IN = re.compile(
+    r"^\s*(?:(?:et|mais|ou|alors|puis|aussi|sinon)\b[\s,]*)?"
     r"(?:(?:pour|avec|sur|dans|concernant|quant à)\s+)?",
     re.I,
 )
+# The articles a new subject opens with (« un passeport », « l'acte de naissance »), and
+# the determiners that open the previous question's subject and that it replaces (« ma
+# carte d'identité »); an elided « l' » is part of its word. Not « au », « du », « de »:
+# their « à » and « de » belong to the frame (« le délai d'un permis »).
+_NEW_SUBJECT = re.compile(r"^(?:(?:le|la|les|un|une|des)\s+|l['’]\s*)\w", re.I)
+_ARTICLES = frozenset(
+    """le la les un une des mon ma mes ton ta tes son sa ses notre votre nos vos
+    leur leurs ce cet cette ces""".split()
+)
+_ELIDED_ARTICLE = re.compile(r"^[lL]['’]")
 _STARTS_LIKE_FOLLOWUP = re.compile(
     r"^\s*(et|mais|ou|alors|puis|aussi|idem|pareil|même chose|m[eê]me question)\b", re.I
 )
@@ -116,9 +119,17 @@ class FollowUps:
         carried = (self._content(previous) - asked) & written
         return asked <= written and bool(carried)
 
-    def by_rule(self, question: str, previous: str, *, titles: Sequence[str] = ()) -> str:
+    def by_rule(
+        self,
+        question: str,
+        previous: str,
+        *,
+        titles: Sequence[str] = (),
+        headed: Callable[[str], bool] = lambda term: False,
+    ) -> str:
         """The follow-up written from the previous question (rules in the module docstring);
-        ``titles`` are those of the documents that answered it."""
+        ``titles`` are those of the documents that answered it, ``headed`` tells the terms
+        some heading of the corpus holds."""
         subject = _OPENING.sub("", question).strip(" ?!.").strip()
         subject_terms = self._content(subject)
         if not subject_terms:
@@ -134,24 +145,31 @@ class FollowUps:
                     break
                 end = following.end()
             return previous[: word.start()] + subject + previous[end:]
-        replaced = self._replace_titled(previous, words, titles, question=question)
-        return replaced or f"{subject} — {subject} — {previous.strip()}"
+        phrase = _NOT_PHRASE.split(_LEAD_IN.sub("", question), maxsplit=1)[0].strip()
+        if _NEW_SUBJECT.match(phrase) and all(headed(term) for term in subject_terms):
+            span = self._titled_span(previous, words, titles)
+            if span is not None:
+                return previous[: span[0]] + phrase + previous[span[1] :]
+        return f"{subject} — {subject} — {previous.strip()}"
 
-    def _replace_titled(
-        self, previous: str, words: list[re.Match[str]], titles: Sequence[str], *, question: str
-    ) -> str | None:
-        """``previous`` with its longest phrase of title words that follows an article
-        replaced by the follow-up's own phrase; None when it has no such phrase."""
-        titled = set().union(*(self._content(t) for t in titles)) if titles else set()
-        if not titled:
-            return None
+    def _titled_span(
+        self, previous: str, words: list[re.Match[str]], titles: Sequence[str]
+    ) -> tuple[int, int] | None:
+        """Where the previous question names what its answer's documents are titled on:
+        the phrase holding most title words, with the article opening it (« ma carte
+        d'identité »); None when no title word opens a phrase."""
+        titled = set().union(*(self._content(t) for t in titles))
         marked = [bool(self._content(w.group(0)) & titled) for w in words]
-        best: tuple[int, int] | None = None  # first and last word of the phrase
+        best: tuple[int, int, int] | None = None  # title words, start, end
         for first, word in enumerate(words):
-            opens = _ELIDED.match(word.group(0)) or (
-                first > 0 and words[first - 1].group(0).lower() in _DETERMINERS
-            )
-            if not marked[first] or not opens:
+            before = words[first - 1] if first else None
+            if before is not None and before.group(0).lower() in _ARTICLES:
+                start = before.start()
+            elif _ELIDED_ARTICLE.match(word.group(0)):
+                start = word.start()
+            else:
+                continue
+            if not marked[first]:
                 continue
             last = first
             for following in range(first + 1, len(words)):
@@ -161,20 +179,8 @@ class FollowUps:
                 if marked[following]:
                     last = following
                 elif self._content(words[following].group(0)):
-                    break  # a word of another subject ends the phrase; « de », « d'un » link
+                    break  # a word of something else ends it; « de », « du » link
             size = sum(marked[first : last + 1])
-            if best is None or size > sum(marked[best[0] : best[1] + 1]):
-                best = (first, last)
-        if best is None:
-            return None
-        first, last = best
-        start, phrase = words[first].start(), _ARTICLE.sub("", question).strip(" ?!.").strip()
-        before = words[first - 1] if first > 0 else None
-        has_article = bool(_ELIDED.match(phrase)) or phrase.split()[0].lower() in _ARTICLES
-        if before and before.group(0).lower() in _ARTICLES:
-            start = before.start()  # « ma carte » → « un passeport », « ma passeport »
-            if not has_article:
-                phrase = f"{before.group(0)} {phrase}"
-        elif has_article:  # after « de »: « d'un permis » → « d'une déclaration »
-            phrase = _OPENING.sub("", phrase)
-        return previous[:start] + phrase + previous[words[last].end() :]
+            if best is None or size > best[0]:
+                best = (size, start, words[last].end())
+        return best[1:] if best else None

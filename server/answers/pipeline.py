@@ -162,7 +162,8 @@ class AnswerService:
             yield "done", stored
             return
         if prepared.previous:
-            rewrite = await self._drafter.standalone(prepared)
+            lexical = await to_thread.run_sync(self._index.lexical_index, prepared.corpus.name)
+            rewrite = await self._drafter.standalone(prepared, headed=lexical.heads)
             prepared.standalone = await to_thread.run_sync(
                 self._written_out, prepared.corpus.name, rewrite, prepared.language
             )

@@ -228,6 +228,7 @@ def test_a_question_typed_without_accents_or_apostrophes_is_searched_as_written(
 ) -> None:
     add_corpus(client, "mairie", review="flagged")
     add_document(client, "mairie", "carte.md", CARTE)
+    add_document(client, "mairie", "passeport.md", "# Passeport\n\nLe timbre coûte 86 €.\n")
     fake_engine.reply = lambda r: "Il faut une photo d'identité de moins de 6 mois [1]."
     typed = "jai perdu ma carte didentité, quels papiers il faut pour la refaire ?"
     asked = client.post("/api/v1/ask", json={"corpus": "mairie", "question": typed}).json()
@@ -253,7 +254,8 @@ def test_a_question_typed_without_accents_or_apostrophes_is_searched_as_written(
     in_english = client.post("/api/v1/ask", json={"corpus": "mairie", "question": english})
     with state(client).sessions() as session:
         searched = session.get_one(Answer, followup["answer_id"]).search_query or ""
-        # The subject the previous answer's page is titled on gives way to the new one.
+        # The subject the previous answer's page is titled on gives way to the new one,
+        # which another page of the corpus is titled on.
         assert searched == "j'ai perdu un passeport, quels papiers il faut pour la refaire ?"
         assert session.get_one(Answer, in_english.json()["answer_id"]).search_query == english
 
