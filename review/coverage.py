@@ -95,8 +95,8 @@ def weak_lead(lead: Candidate, candidates: Sequence[Candidate], floor: float) ->
     ``DENSE_WEIGHT``); it is exempt for the cases where the rescaling gives it little:
     two units or fewer, or cosines all within ``MIN_DENSE_SPREAD`` of each other. The
     floor belongs to the score's constants too: changing them means calibrating again."""
-    if lead.dense is None:
-        return False  # no cosine: the floor was not calibrated for such scores
+    if lead.dense is None or lead.own_question:
+        return False  # no cosine, or not chosen by its score: the floor does not apply
     nearest = max((c.dense for c in candidates if c.dense is not None), default=lead.dense)
     return lead.score < floor and lead.dense < nearest
 
@@ -105,6 +105,6 @@ def stray_lead(lead: Candidate, documents: Sequence[str], floor: float) -> bool:
     """Is the unit an answer is built around taken from another document than the
     best-ranked passage's (``documents``: each passage's document, in rank order), with a
     score under ``floor``? Most such answers quoted the wrong page (docs/answers.md)."""
-    if lead.dense is None or not documents:
-        return False  # no cosine: the floor was not calibrated for such scores
+    if lead.dense is None or lead.own_question or not documents:
+        return False  # no cosine, or not chosen by its score: the floor does not apply
     return documents[lead.n - 1] != documents[0] and lead.score < floor

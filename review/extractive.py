@@ -16,6 +16,11 @@ the question is *specifically* about each one holds:
 - the first unit of a section (a FAQ entry answers its question in its opening sentence, a
   procedure states its rule first) gets a bonus when its passage opens the section.
 
+A question that is a document's own question — its title says the same words (« Gestion du
+personnel : que faire ? » asked of the FAQ entry of that title) — is answered by the
+document's opening, in reading order: the entry answers it there, and the score's pick
+among its sentences had quoted the entry's list of further guides instead.
+
 The composer then keeps the best unit, with the rest of its list or table when the question
 asks for the list as a whole, and a neighbour sentence it depends on (« Elle est à régler
 avant le 20 »). Units that are questions, headings or navigation never make an answer.
@@ -57,6 +62,8 @@ MAX_CHARS = 450
 ANSWER_TYPE_BONUS = 0.05
 CONTEXT_SHARE = 0.5
 LIST_TIE = 0.02  # items of one list within this score of the best are one answer
+# A title of fewer content words (« Le PACS ? ») is no question of its own to recognise.
+MIN_OWN_QUESTION_TERMS = 2
 MAX_LIST_UNITS = 8
 _EXERCISES = re.compile(
     r"\b(questions? pour r[ée]viser|exercices?|entra[iî]ne[- ]toi|quiz)\b", re.I
@@ -104,6 +111,7 @@ class Candidate:
     dense: float | None = None  # cosine of the unit (with its context) and the question
     other_case: bool = False  # states ranges that hold none of the question's numbers
     other_kind: bool = False  # under a heading asking another kind of question
+    own_question: bool = False  # opens a document whose title is the question (see above)
     speaks: bool = True  # the unit or its lead-in holds a word or number of the question
     # What the coverage of a composed answer is computed from (shared by the question's
     # candidates): the question's weights by root, the unit's roots with its context.
@@ -191,11 +199,18 @@ class Extractor:
         asks_amount = bool(ASKS_AMOUNT.search(question))
         asks_when = bool(ASKS_WHEN.search(question))
         kind = asked_kind(question)
+        asked = set(self.content_terms(self._analyze, question))
         found: list[Candidate] = []
         for passage in passages:
             if _EXERCISES.search(f"{passage.title} > {passage.section}"):
                 continue  # a lesson's revision questions never answer
             units = split_units(passage.text)
+            own_question = (
+                passage.opens_section
+                and not passage.section
+                and len(asked) >= MIN_OWN_QUESTION_TERMS
+                and set(self.content_terms(self._analyze, passage.title)) == asked
+            )
             heading_terms = _roots(self._analyze(f"{passage.title} {passage.section}"))
             opening = passage.opens_section
             heading = (passage.section or passage.title).rsplit(SECTION_SEPARATOR, 1)[-1]
@@ -240,6 +255,7 @@ class Extractor:
                         siblings,
                         other_case=match is False,
                         other_kind=other_kind,
+                        own_question=own_question,
                         speaks=match in (True, "repeated")
                         or any(t in own or t in lead for t in weights),
                         weights=weights,
@@ -261,9 +277,12 @@ class Extractor:
         # holding none of the question's words: measured, the other order answered
         # « c combien la cantine pour mon gamin ? » with who may eat at the canteen, not
         # with the price table (which names neither « cantine » nor « gamin »).
+        # A document's own question puts its opening first, in reading order.
         says_something = any(c.speaks for c in found)
         found.sort(
             key=lambda c: (
+                not c.own_question,
+                (c.n, c.unit.position) if c.own_question else (0, 0),
                 c.other_case,
                 c.other_kind,
                 says_something and not c.speaks,
@@ -283,6 +302,8 @@ class Extractor:
         if not candidates and best is None:
             return Composition("", [], None)
         best = best or candidates[0]
+        if best.own_question:
+            return _opening(best, candidates)
         chosen = [(best.n, unit) for unit in _around(best, candidates)]
         if best.number_match:
             # The row or item holding the question's number answers; its siblings are
@@ -308,12 +329,34 @@ class Extractor:
                 continue
             chosen += [pair for pair in added if pair not in chosen]
         chosen.sort(key=lambda pair: (pair[0], pair[1].position))
-        cited = list(dict.fromkeys(n for n, _ in chosen))
-        said = {u.text for _, u in chosen}
-        roots = frozenset().union(*(c.roots for c in candidates if c.unit.text in said))
-        total = sum(best.weights.values())
-        coverage = sum(w for t, w in best.weights.items() if t in roots) / total if total else 0.0
-        return Composition(_render(chosen), cited, best, coverage)
+        return _composition(chosen, best, candidates)
+
+
+def _opening(best: Candidate, candidates: Sequence[Candidate]) -> Composition:
+    """A document's own question answered by its opening: its first units in reading
+    order, within the answer's bounds."""
+    chosen: list[tuple[int, Unit]] = []
+    for candidate in candidates:
+        if not candidate.own_question or candidate.n != best.n:
+            break  # the opening's units come first, in reading order
+        length = sum(len(u.text) for _, u in chosen) + len(candidate.unit.text)
+        if chosen and (len(chosen) >= MAX_UNITS or length > MAX_CHARS):
+            break
+        chosen.append((best.n, candidate.unit))
+    return _composition(chosen, best, candidates)
+
+
+def _composition(
+    chosen: list[tuple[int, Unit]], best: Candidate, candidates: Sequence[Candidate]
+) -> Composition:
+    """The chosen units rendered, with the passages cited and the share of the question
+    they say (with their headings)."""
+    cited = list(dict.fromkeys(n for n, _ in chosen))
+    said = {u.text for _, u in chosen}
+    roots = frozenset().union(*(c.roots for c in candidates if c.unit.text in said))
+    total = sum(best.weights.values())
+    coverage = sum(w for t, w in best.weights.items() if t in roots) / total if total else 0.0
+    return Composition(_render(chosen), cited, best, coverage)
 
 
 def _around(

@@ -175,3 +175,32 @@ def test_only_an_interrogative_opening_the_last_clause_asks_a_kind() -> None:
     assert not asked_kind("Que faire quand on perd sa carte d'identité ?")
     assert not asked_kind("La personne avec qui je vis doit-elle signer ?")
     assert not asked_kind("Mon fils, qui a 2 ans, doit-il venir ?")
+
+
+def test_a_documents_own_question_is_answered_by_its_opening() -> None:
+    """Asked the FAQ entry's own question, the score's pick among its sentences quoted the
+    list of further guides (closest in meaning to the title, being short) instead of the
+    entry's answer."""
+    entry = SourcePassage(
+        1,
+        "Gestion du personnel : que faire ?",
+        "",
+        "Les fichiers de gestion du personnel n'ont plus à être déclarés depuis 2018.\n"
+        "Vous devez informer vos employés des conditions de traitement de leurs données.\n"
+        "La CNIL propose des outils :\nUn modèle de registre.\nUn guide du personnel.\n",
+        opens_section=True,
+    )
+
+    def short_first(question: str, texts: list[str]) -> list[float]:
+        return [1.0 - len(text) / 1000 for text in texts]  # the shortest is the closest
+
+    extractor = Extractor(analyze=ANALYZER.analyze, weights=_weights, similarity=short_first)
+    for question in ("Gestion du personnel : que faire ?", "gestion du personnel, que faire"):
+        composed = extractor.compose(extractor.candidates(question, [entry]))
+        assert composed.text.startswith("Les fichiers de gestion du personnel"), composed.text
+        # Its first units in reading order, within the answer's bounds.
+        assert "Vous devez informer" in composed.text and "Un guide" not in composed.text
+        assert composed.best is not None and composed.best.own_question
+    # Another question on the same entry is answered by the score, as before.
+    other = extractor.candidates("Un guide du personnel existe-t-il ?", [entry])
+    assert not other[0].own_question and other[0].unit.text.startswith("Un guide")
