@@ -16,10 +16,12 @@ the question is *specifically* about each one holds:
 - the first unit of a section (a FAQ entry answers its question in its opening sentence, a
   procedure states its rule first) gets a bonus when its passage opens the section.
 
-A question that is a document's own question — its title says the same words (« Gestion du
-personnel : que faire ? » asked of the FAQ entry of that title) — is answered by the
-document's opening, in reading order: the entry answers it there, and the score's pick
-among its sentences had quoted the entry's list of further guides instead.
+A question that is a document's own question — its title says the same words and asks the
+same kind of thing (« Gestion du personnel : que faire ? » asked of the FAQ entry of that
+title) — is answered by the document's opening, in reading order: the entry answers it
+there, and the score's pick among its sentences had quoted the entry's list of further
+guides instead. Its headings then name all the question says: such an answer is never
+doubted for its focus nor for its lead's score.
 
 The composer then keeps the best unit, with the rest of its list or table when the question
 asks for the list as a whole, and a neighbour sentence it depends on (« Elle est à régler
@@ -200,6 +202,7 @@ class Extractor:
         asks_when = bool(ASKS_WHEN.search(question))
         kind = asked_kind(question)
         asked = set(self.content_terms(self._analyze, question))
+        asks = _asks(question)
         found: list[Candidate] = []
         for passage in passages:
             if _EXERCISES.search(f"{passage.title} > {passage.section}"):
@@ -210,6 +213,7 @@ class Extractor:
                 and not passage.section
                 and len(asked) >= MIN_OWN_QUESTION_TERMS
                 and set(self.content_terms(self._analyze, passage.title)) == asked
+                and _asks(passage.title) == asks  # « quand informer ? » ≠ « comment informer ? »
             )
             heading_terms = _roots(self._analyze(f"{passage.title} {passage.section}"))
             opening = passage.opens_section
@@ -302,7 +306,7 @@ class Extractor:
         if not candidates and best is None:
             return Composition("", [], None)
         best = best or candidates[0]
-        if best.own_question:
+        if best.own_question and candidates and best.n == candidates[0].n:
             return _opening(best, candidates)
         chosen = [(best.n, unit) for unit in _around(best, candidates)]
         if best.number_match:
@@ -422,6 +426,11 @@ def _roots(terms: Sequence[str]) -> set[str]:
 
 
 _INTERROGATIVE_CACHE: dict[int, frozenset[str]] = {}
+
+
+def _asks(text: str) -> tuple[frozenset[str], bool, bool]:
+    """What ``text`` asks for: its kind (``asked_kind``), an amount, a date."""
+    return asked_kind(text), bool(ASKS_AMOUNT.search(text)), bool(ASKS_WHEN.search(text))
 
 
 def asked_kind(text: str) -> frozenset[str]:

@@ -7,14 +7,14 @@ engine cannot be reached — a rule writes it from the previous question:
 
 - a follow-up whose subject word is already in the previous question replaces that
   word's phrase (« la salle polyvalente » → « la salle du Lavoir »);
-- a follow-up with a new subject that opens with an article (« et pour un passeport ? »)
-  and that the corpus's headings name replaces the previous question's subject: its
-  phrase of words from the titles of the documents that answered it, opened by an
-  article (« J'ai perdu ma carte d'identité, combien… » → « J'ai perdu un passeport,
+- a follow-up that is a new subject alone, opened by an article, whose words the corpus's
+  headings name (« et pour un passeport ? ») replaces the previous question's subject:
+  its first phrase of words from the titles of the documents that answered it, opened by
+  an article (« J'ai perdu ma carte d'identité, combien… » → « J'ai perdu un passeport,
   combien… »): one procedure asked about instead of another. Otherwise (« et pour mon
-  fils ? », « et en ligne ? », a subject no heading names, a previous question with no
-  such phrase) the follow-up is put before the previous question, twice, so that its
-  subject weighs more than the one it would replace;
+  fils ? », « et en ligne ? », « et la cantine, c'est combien ? », a previous question
+  with no such phrase) the follow-up is put before the previous question, twice, so that
+  its subject weighs more than the one it would replace;
 - a follow-up without a subject (« et c'est combien ? ») asks its question of the
   previous question's subject.
 
@@ -55,6 +55,11 @@ _ARTICLES = frozenset(
     leur leurs ce cet cette ces""".split()
 )
 _ELIDED_ARTICLE = re.compile(r"^[lL]['’]")
+# The words that may link a new subject's words (« l'acte de naissance »).
+_LINKS = frozenset("le la les l' l’ un une des de du d' d’ à au aux en et".split())
+_PHRASE_WORDS = re.compile(r"[\w-]+['’]?")
+# « de » and « à » before « le », « les » are written as one word.
+_CONTRACTIONS = {("de", "le"): "du", ("de", "les"): "des", ("à", "le"): "au", ("à", "les"): "aux"}
 _STARTS_LIKE_FOLLOWUP = re.compile(
     r"^\s*(et|mais|ou|alors|puis|aussi|idem|pareil|même chose|m[eê]me question)\b", re.I
 )
@@ -145,22 +150,36 @@ class FollowUps:
                     break
                 end = following.end()
             return previous[: word.start()] + subject + previous[end:]
-        phrase = _NOT_PHRASE.split(_LEAD_IN.sub("", question), maxsplit=1)[0].strip()
-        if _NEW_SUBJECT.match(phrase) and all(headed(term) for term in subject_terms):
+        phrase = _LEAD_IN.sub("", question).strip().rstrip(" ?!.").strip()
+        if self._names_a_subject(phrase, headed):
             span = self._titled_span(previous, words, titles)
             if span is not None:
-                return previous[: span[0]] + phrase + previous[span[1] :]
+                return _joined(previous[: span[0]], phrase, previous[span[1] :])
         return f"{subject} — {subject} — {previous.strip()}"
+
+    def _names_a_subject(self, phrase: str, headed: Callable[[str], bool]) -> bool:
+        """Is ``phrase`` (the follow-up after its conjunction and preposition) a subject
+        and nothing else: opened by an article, each word a link (« de », « du ») or
+        named by some heading (« l'acte de naissance »; not « mon fils », « en ligne »,
+        « le passeport il coûte combien », « la cantine, c'est combien »)?"""
+        if not _NEW_SUBJECT.match(phrase) or _NOT_PHRASE.search(phrase):
+            return False
+        for word in _PHRASE_WORDS.findall(phrase):
+            terms = self._content(word)
+            if not (terms and all(map(headed, terms))) and (terms or word.lower() not in _LINKS):
+                return False
+        return True
 
     def _titled_span(
         self, previous: str, words: list[re.Match[str]], titles: Sequence[str]
     ) -> tuple[int, int] | None:
         """Where the previous question names what its answer's documents are titled on:
-        the phrase holding most title words, with the article opening it (« ma carte
-        d'identité »); None when no title word opens a phrase."""
+        its first phrase of title words, with the article opening it (« ma carte
+        d'identité » in « J'ai perdu ma carte d'identité, comment la refaire en ligne ? »:
+        « la refaire en ligne » holds more title words, but « la » is a pronoun there);
+        None when no title word opens a phrase."""
         titled = set().union(*(self._content(t) for t in titles))
         marked = [bool(self._content(w.group(0)) & titled) for w in words]
-        best: tuple[int, int, int] | None = None  # title words, start, end
         for first, word in enumerate(words):
             before = words[first - 1] if first else None
             if before is not None and before.group(0).lower() in _ARTICLES:
@@ -180,7 +199,18 @@ class FollowUps:
                     last = following
                 elif self._content(words[following].group(0)):
                     break  # a word of something else ends it; « de », « du » link
-            size = sum(marked[first : last + 1])
-            if best is None or size > best[0]:
-                best = (size, start, words[last].end())
-        return best[1:] if best else None
+            return start, words[last].end()
+        return None
+
+
+def _joined(before: str, phrase: str, after: str) -> str:
+    """``phrase`` put between ``before`` and ``after``: « de » + « le passeport » is
+    « du passeport »; at the start of the question it takes a capital."""
+    if not before:
+        return phrase[:1].upper() + phrase[1:] + after
+    head, _, last = before.rstrip().rpartition(" ")
+    article, _, rest = phrase.partition(" ")
+    contracted = _CONTRACTIONS.get((last.lower(), article.lower()))
+    if contracted and rest and before.endswith(" "):
+        return f"{head} {contracted} {rest}{after}" if head else f"{contracted} {rest}{after}"
+    return before + phrase + after

@@ -201,6 +201,27 @@ def test_a_documents_own_question_is_answered_by_its_opening() -> None:
         # Its first units in reading order, within the answer's bounds.
         assert "Vous devez informer" in composed.text and "Un guide" not in composed.text
         assert composed.best is not None and composed.best.own_question
+    # The model's pick in another entry of the same title is quoted, not lost.
+    twin = SourcePassage(2, entry.title, "", "Un registre suffit.\n", opens_section=True)
+    candidates = extractor.candidates("Gestion du personnel : que faire ?", [entry, twin])
+    picked = next(c for c in candidates if c.n == 2)
+    assert extractor.compose(candidates, picked).text == "Un registre suffit [2]."
     # Another question on the same entry is answered by the score, as before.
     other = extractor.candidates("Un guide du personnel existe-t-il ?", [entry])
     assert not other[0].own_question and other[0].unit.text.startswith("Un guide")
+
+
+def test_a_title_asking_another_thing_is_not_the_question() -> None:
+    """« jusqu'à quand ? » asked with a title's words is not the page's own question: the
+    opening says what the procedure is, the deadline is further down."""
+    page = SourcePassage(
+        1,
+        "Déclaration de naissance",
+        "",
+        "Toute naissance doit être déclarée à l'officier de l'état civil.\n"
+        "La déclaration est faite dans les 5 jours qui suivent l'accouchement.\n",
+        opens_section=True,
+    )
+    candidates = EXTRACTOR.candidates("Déclaration de naissance : jusqu'à quand ?", [page])
+    assert not candidates[0].own_question
+    assert "5 jours" in EXTRACTOR.compose(candidates).text

@@ -110,18 +110,34 @@ def test_a_new_subject_replaces_the_phrase_the_previous_answer_was_about() -> No
     assert rewritten("et l'acte de naissance ?", "Combien coûte la carte d'identité ?") == (
         "Combien coûte l'acte de naissance ?"
     )
-    # The follow-up's own question stays out of the phrase; an elided article opens one.
+    # An elided article opens a phrase; « de » and « le » make « du ».
     assert rewritten(
-        "et la cantine, c'est combien ?",
+        "et pour la cantine ?",
         "Comment inscrire mon enfant à l'école ?",
         "Inscription scolaire en école maternelle et élémentaire",
     ) == ("Comment inscrire mon enfant à la cantine ?")
+    assert rewritten("et le passeport ?", "Quelles pièces de la carte d'identité faut-il ?") == (
+        "Quelles pièces du passeport faut-il ?"
+    )
+    # The first phrase is the subject: « la » is a pronoun in « comment la refaire ».
+    assert rewritten(
+        "et pour un passeport ?",
+        "J'ai perdu ma carte, comment la refaire en ligne ?",
+        "Refaire sa carte d'identité en ligne",
+    ) == ("J'ai perdu un passeport, comment la refaire en ligne ?")
 
 
 def test_only_a_subject_the_corpus_heads_replaces_another() -> None:
     previous = "Quels papiers pour refaire la carte d'identité ?"
     # Not a procedure for another: a person, a way, a place, or a word no heading holds.
-    for question in ("et pour mon fils ?", "et en ligne ?", "et à Lyon ?", "et un frigo ?"):
+    for question in (
+        "et pour mon fils ?",
+        "et en ligne ?",
+        "et à Lyon ?",
+        "et un frigo ?",
+        "et la cantine, c'est combien ?",  # a question of its own: kept whole
+        "et le passeport il coûte combien ?",
+    ):
         subject = FOLLOWUPS.by_rule(question, previous, titles=[CARD_TITLE], headed=headed)
         assert subject.endswith(f"— {previous}"), subject
     # A title word that no article opens is no subject: « d'identité » is a complement,
