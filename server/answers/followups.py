@@ -166,7 +166,9 @@ class FollowUps:
             return False
         for word in _PHRASE_WORDS.findall(phrase):
             terms = self._content(word)
-            if not (terms and all(map(headed, terms))) and (terms or word.lower() not in _LINKS):
+            named = bool(terms) and all(map(headed, terms))
+            linking = not terms and word.lower() in _LINKS
+            if not (named or linking):
                 return False
         return True
 
