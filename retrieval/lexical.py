@@ -246,15 +246,17 @@ class LexicalIndex:
 
     def holds(self, term: str) -> bool:
         """Does any chunk hold ``term``?"""
-        if term not in self._base.full.vocab and term not in self._delta.full.vocab:
-            return False  # most spellings tried for a typo: no array to look at
-        return self._document_frequency("full", term) > 0
+        return self._field_holds("full", term)
 
     def heads(self, term: str) -> bool:
         """Does any chunk's heading (its title or section) hold ``term``?"""
-        if term not in self._base.head.vocab and term not in self._delta.head.vocab:
-            return False
-        return self._document_frequency("head", term) > 0
+        return self._field_holds("head", term)
+
+    def _field_holds(self, name: str, term: str) -> bool:
+        base, delta = getattr(self._base, name), getattr(self._delta, name)
+        if term not in base.vocab and term not in delta.vocab:
+            return False  # most spellings tried for a typo: no array to look at
+        return self._document_frequency(name, term) > 0
 
     def idf(self, term: str) -> float:
         """How specific ``term`` is to few chunks (BM25's Lucene idf; a term no chunk

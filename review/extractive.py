@@ -113,7 +113,7 @@ class Candidate:
     dense: float | None = None  # cosine of the unit (with its context) and the question
     other_case: bool = False  # states ranges that hold none of the question's numbers
     other_kind: bool = False  # under a heading asking another kind of question
-    own_question: bool = False  # opens a document whose title is the question (see above)
+    own_question: bool = False  # in the opening of a document titled with the question
     speaks: bool = True  # the unit or its lead-in holds a word or number of the question
     # What the coverage of a composed answer is computed from (shared by the question's
     # candidates): the question's weights by root, the unit's roots with its context.

@@ -31,18 +31,16 @@ from collections.abc import Callable, Sequence
 
 from review.extractive import specificity
 
-# How a follow-up opens: a conjunction, « pour », an article.
-_OPENING = re.compile(
-    r"^\s*(?:(?:et|mais|ou|alors|puis|aussi|sinon)\b[\s,]*)?"
-    r"(?:(?:pour|avec|sur|dans|concernant|quant à)\s+)?"
-    r"(?:(?:l['’]|(?:les|le|la|une|un|des|du|de la|de l|mon|ma|mes|son|sa|ses|notre|votre|nos|vos)"
-    r"(?:\s+|'))?)",
-    re.I,
-)
 # What opens a follow-up before its subject: a conjunction, a preposition.
 _LEAD_IN = re.compile(
     r"^\s*(?:(?:et|mais|ou|alors|puis|aussi|sinon)\b[\s,]*)?"
     r"(?:(?:pour|avec|sur|dans|concernant|quant à)\s+)?",
+    re.I,
+)
+# How a follow-up opens: a conjunction, « pour », an article.
+_OPENING = re.compile(
+    _LEAD_IN.pattern + r"(?:(?:l['’]|(?:les|le|la|une|un|des|du|de la|de l|mon|ma|mes|son|sa|ses"
+    r"|notre|votre|nos|vos)(?:\s+|'))?)",
     re.I,
 )
 # The articles a new subject opens with (« un passeport », « l'acte de naissance »), and
