@@ -1,9 +1,10 @@
 """Structure-aware chunking: passages never straddle two sections.
 
 Each section is cut at paragraph boundaries into passages of at most ``max_chars``;
-paragraphs too long for one passage are cut at sentence ends, and sentences too long at
-spaces. Consecutive passages of one section share up to ``overlap`` characters of whole
-sentences, so that an answer sitting on a boundary is still found whole in one of them.
+paragraphs too long for one passage are cut at line breaks, lines too long at sentence ends
+(and colons), sentences too long at spaces. Consecutive passages of one section share up to
+``overlap`` characters of whole sentences, so that an answer sitting on a boundary is still
+found whole in one of them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ DEFAULT_MAX_CHARS = 1000
 DEFAULT_OVERLAP = 100
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…;:])\s+(?=\S)")
+# The overlap repeats whole sentences only: a piece cut after a colon (« …sur le site de la
+# CNIL : » / « Règlement européen : ce qui change ») would open the next passage as if it
+# were one.
+_FULL_STOP = re.compile(r"(?<=[.!?…])\s+(?=\S)")
 
 
 def chunk_id(document_id: str, version: int, ordinal: int) -> str:
@@ -63,7 +68,7 @@ def indexed_text(chunk: Chunk) -> str:
 
 
 def _split_section(text: str, max_chars: int, overlap: int) -> Iterator[str]:
-    current: list[tuple[str, bool]] = []
+    current: list[tuple[str, str]] = []
     for piece in _pieces(text, max_chars):
         if current and len(_join(current + [piece])) > max_chars:
             yield _join(current)
@@ -73,32 +78,46 @@ def _split_section(text: str, max_chars: int, overlap: int) -> Iterator[str]:
         yield _join(current)
 
 
-def _join(pieces: list[tuple[str, bool]]) -> str:
-    """Pieces that start a paragraph are separated by a blank line, sentences by a space."""
+def _join(pieces: list[tuple[str, str]]) -> str:
+    """Pieces joined by what separated them in the section: a blank line, a line break or
+    a space."""
     out = ""
-    for text, new_paragraph in pieces:
-        out = text if not out else out + ("\n\n" if new_paragraph else " ") + text
+    for text, separator in pieces:
+        out = text if not out else out + separator + text
     return out
 
 
-def _pieces(text: str, max_chars: int) -> Iterator[tuple[str, bool]]:
-    """(text, starts a paragraph): paragraphs, over-long ones cut into sentences, then at
-    spaces."""
+def _pieces(text: str, max_chars: int) -> Iterator[tuple[str, str]]:
+    """(text, separator before it): paragraphs; over-long ones cut into their lines, lines
+    too long into sentences, then at spaces. Lines stay lines: a plain-text page's headings
+    and list items are lines of one paragraph, and glued into running text they would be
+    read as one sentence (« Sur le site de la CNIL ; Sur le site de l'Union européenne. »)."""
     for paragraph in text.split("\n\n"):
         paragraph = paragraph.strip()
         if not paragraph:
             continue
         if len(paragraph) <= max_chars:
-            yield paragraph, True
+            yield paragraph, "\n\n"
             continue
-        first = True
-        for sentence in _SENTENCE_END.split(paragraph):
-            parts = (
-                [sentence] if len(sentence) <= max_chars else list(_hard_split(sentence, max_chars))
-            )
-            for part in parts:
-                yield part, first
-                first = False
+        separator = "\n\n"
+        for line in paragraph.split("\n"):
+            line = line.strip()
+            if not line:
+                continue
+            if len(line) <= max_chars:
+                yield line, separator
+                separator = "\n"
+                continue
+            for sentence in _SENTENCE_END.split(line):
+                parts = (
+                    [sentence]
+                    if len(sentence) <= max_chars
+                    else list(_hard_split(sentence, max_chars))
+                )
+                for part in parts:
+                    yield part, separator
+                    separator = " "
+            separator = "\n"
 
 
 def _hard_split(text: str, max_chars: int) -> Iterator[str]:
@@ -111,17 +130,22 @@ def _hard_split(text: str, max_chars: int) -> Iterator[str]:
         yield text
 
 
-def _tail(pieces: list[tuple[str, bool]], overlap: int, room: int) -> list[tuple[str, bool]]:
-    """The last whole sentences of ``pieces`` fitting in ``overlap`` characters (and room)."""
+def _tail(pieces: list[tuple[str, str]], overlap: int, room: int) -> list[tuple[str, str]]:
+    """The last whole sentences of ``pieces`` fitting in ``overlap`` characters (and room),
+    with the separators they had."""
     budget = min(overlap, room)
     if budget <= 0:
         return []
-    sentences = [s for text, _ in pieces for s in _SENTENCE_END.split(text)]
-    kept: list[str] = []
+    sentences = [
+        (sentence, separator if i == 0 else " ")
+        for text, separator in pieces
+        for i, sentence in enumerate(_FULL_STOP.split(text))
+    ]
+    kept: list[tuple[str, str]] = []
     used = 0
-    for sentence in reversed(sentences):
+    for sentence, separator in reversed(sentences):
         if used + len(sentence) + 1 > budget:
             break
-        kept.insert(0, sentence)
+        kept.insert(0, (sentence, separator))
         used += len(sentence) + 1
-    return [(" ".join(kept), True)] if kept else []
+    return kept

@@ -62,6 +62,21 @@ def test_over_long_sentences_are_cut_at_spaces() -> None:
     assert " ".join(c.text for c in chunks) == words
 
 
+def test_an_over_long_paragraph_is_cut_at_its_lines_which_stay_lines() -> None:
+    # A plain-text page: headings and list items are lines of one paragraph.
+    lines = ["Où trouver le texte ?", "Sur le site de la CNIL ;", "Sur le site de l'Union."]
+    lines += [f"Ligne {i} : le délai de traitement est d'un mois." for i in range(30)]
+    doc = ParsedDocument("T", [Section((), "\n".join(lines))], "text")
+    chunks = chunk_document(doc, document_id="d", version=1, max_chars=300, overlap=60)
+    assert chunks[0].text.startswith("\n".join(lines[:4]))
+    for chunk in chunks:
+        assert len(chunk.text) <= 300
+        # Each passage opens on a whole line or a whole sentence, never after a colon.
+        assert all(line in lines or line.endswith(".") for line in chunk.text.split("\n"))
+    no_overlap = chunk_document(doc, document_id="d", version=1, max_chars=300, overlap=0)
+    assert "\n".join(c.text for c in no_overlap) == "\n".join(lines)
+
+
 def test_indexed_text_prepends_title_and_section() -> None:
     chunk = chunk_document(_doc(), document_id="d", version=1)[-1]
     assert indexed_text(chunk) == (
