@@ -140,9 +140,12 @@ def split_units(text: str) -> list[Unit]:
         lead_in = ""
         if previous and previous.kind == UnitKind.lead and not _introduces_links(previous.text):
             lead_in = previous.text
-        if further:
+        # « En savoir plus : » and a link's title on one line: the title-like lines after
+        # it are links too, as under the lead-in alone.
+        inline_links = bool(_FURTHER_INLINE.match(paragraph)) and not _ends_sentence(paragraph)
+        if further or inline_links:
             units.append(_unit(paragraph, UnitKind.navigation, units, block))
-            links = True
+            further = links = True
         elif _SHORT_TRAIL.match(paragraph):
             units.append(_unit(paragraph, UnitKind.navigation, units, block))
         elif (

@@ -100,6 +100,13 @@ def test_further_reading_is_navigation_until_a_sentence() -> None:
         UnitKind.navigation,
         UnitKind.navigation,
     ]
+    # With a link's title on its line, the title-like lines after it are links too.
+    inline = split_units(
+        "En savoir plus : Le RGPD, c'est maintenant\nSe préparer au Règlement européen\n"
+        "Questions Réponses sur le RGPD par la Commission européenne\n"
+        "\nLe délai est d'un mois.\n"
+    )
+    assert [u.kind for u in inline] == [UnitKind.navigation] * 3 + [UnitKind.sentence]
     after = split_units("En savoir plus :\n- Le guide\n\n## Délais\n\nUn mois suffit.\n")
     assert [u.kind for u in after][1:] == [UnitKind.navigation, UnitKind.heading, UnitKind.sentence]
 
