@@ -39,6 +39,7 @@ from retrieval.analysis import fold_accents, french_frequencies
 from retrieval.types import SECTION_SEPARATOR
 from retrieval.units import Unit, UnitKind, split_units
 from review.figures import AMOUNT, ASKS_AMOUNT, ASKS_WHEN, WHEN, figures, number_match
+from review.grounding import cite
 
 # Words that ask rather than say what the question is about, and the prepositions and
 # adverbs the standard stopword list keeps (« pendant », « avant ») that say nothing of it.
@@ -500,5 +501,5 @@ def _render(chosen: list[tuple[int, Unit]]) -> str:
         if text[-1] not in ".!?…":
             text += "."
         bullet = "- " if unit.kind in (UnitKind.item, UnitKind.row) else ""
-        lines.append(f"{bullet}{text[:-1].rstrip()} [{n}]{text[-1]}")
+        lines.append(f"{bullet}{cite(text, n)}")
     return "\n".join(lines)

@@ -209,14 +209,14 @@ def ground_answer(
         supported_by = [n for n in claimed if scores[n - 1] >= min_support]
         if supported_by:
             kept.append(sentence)
-            cite = supported_by
+            cited = supported_by
         elif best >= 0 and scores[best] >= min_support:
-            cite = [best + 1]
-            kept.append(_cite(_MARKER.sub("", sentence).rstrip(), best + 1))
+            cited = [best + 1]
+            kept.append(cite(_MARKER.sub("", sentence).rstrip(), best + 1))
         else:
             result.removed.append(sentence)
             continue
-        for n in cite:
+        for n in cited:
             if n not in result.cited:
                 result.cited.append(n)
     result.text = " ".join(kept)
@@ -224,10 +224,13 @@ def ground_answer(
     return result
 
 
-def _cite(sentence: str, n: int) -> str:
-    """Put the marker before the final punctuation: « ... mairie [2]. »"""
-    if sentence and sentence[-1] in ".!?":
+def cite(sentence: str, n: int) -> str:
+    """Put the marker before the final punctuation: « ... mairie [2]. », and before a
+    « ! » or « ? » with its space, as French writes them: « Attention [2] ! »"""
+    if sentence and sentence[-1] in ".…":
         return f"{sentence[:-1].rstrip()} [{n}]{sentence[-1]}"
+    if sentence and sentence[-1] in "!?":
+        return f"{sentence[:-1].rstrip()} [{n}] {sentence[-1]}"
     return f"{sentence} [{n}]"
 
 
@@ -257,7 +260,7 @@ def quote_passages(
     if not best:
         return "", []
     best.sort(key=lambda u: (u[1], u[2]))
-    lines = [_cite(unit if unit[-1] in ".!?" else unit + ".", n) for _, n, _, unit in best]
+    lines = [cite(unit if unit[-1] in ".!?" else unit + ".", n) for _, n, _, unit in best]
     return "\n".join(lines), sorted({n for _, n, _, _ in best})
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from review.grounding import check_citations, ground_answer
+from review.grounding import check_citations, cite, ground_answer
 
 PASSAGES = [
     "Pour refaire une carte d'identité, fournissez une photo d'identité de moins de 6 mois "
@@ -47,3 +47,10 @@ def test_wrong_marker_is_moved_to_the_supporting_passage() -> None:
 def test_a_reviewers_french_typography_is_kept() -> None:
     text = "Après la fécondation ; les ovules deviennent des graines : c'est sûr ! [1]"
     assert check_citations(text, n_passages=1).text == text
+
+
+def test_the_marker_goes_before_the_final_punctuation_spaced_as_french_writes_it() -> None:
+    assert cite("Le timbre coûte 25 €.", 2) == "Le timbre coûte 25 € [2]."
+    assert cite("Attention !", 1) == "Attention [1] !"
+    assert cite("Pourquoi pas ?", 3) == "Pourquoi pas [3] ?"
+    assert cite("Un guide", 1) == "Un guide [1]"
