@@ -65,7 +65,8 @@ MAX_CHARS = 450
 ANSWER_TYPE_BONUS = 0.05
 CONTEXT_SHARE = 0.5
 LIST_TIE = 0.02  # items of one list within this score of the best are one answer
-# A title of fewer content words (« Le PACS ? ») is no question of its own to recognise.
+# A title of fewer content words (« Le PACS ? ») is no question of its own to recognise,
+# unless both ask what the one word means (``_DEFINES``).
 MIN_OWN_QUESTION_TERMS = 2
 MAX_LIST_UNITS = 8
 _EXERCISES = re.compile(
@@ -87,6 +88,10 @@ _ASKS = re.compile(
     re.I,
 )
 _BROAD_HEADING = re.compile(r"\bcomment\b", re.I)
+# A definition asked: « C'est quoi les cookies ? », « Un cookie : qu'est-ce que c'est ? ».
+_DEFINES = re.compile(
+    r"\bc['’]est\s+quoi\b|\bqu['’]est[- ]ce\s+qu|\bque\s+(?:signifie|veut\s+dire)\b", re.I
+)
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,7 @@ class Extractor:
         kind = asked_kind(question)
         asked = set(self.content_terms(self._analyze, question))
         asks = _asks(question)
+        defines = bool(_DEFINES.search(question))
         found: list[Candidate] = []
         for passage in passages:
             if _EXERCISES.search(f"{passage.title} > {passage.section}"):
@@ -212,7 +218,10 @@ class Extractor:
             own_question = (
                 passage.opens_section
                 and not passage.section
-                and len(asked) >= MIN_OWN_QUESTION_TERMS
+                and (
+                    len(asked) >= MIN_OWN_QUESTION_TERMS
+                    or (len(asked) == 1 and defines and bool(_DEFINES.search(passage.title)))
+                )
                 and set(self.content_terms(self._analyze, passage.title)) == asked
                 and _asks(passage.title) == asks  # « quand informer ? » ≠ « comment informer ? »
             )

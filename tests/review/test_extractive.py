@@ -225,3 +225,23 @@ def test_a_title_asking_another_thing_is_not_the_question() -> None:
     candidates = EXTRACTOR.candidates("Déclaration de naissance : jusqu'à quand ?", [page])
     assert not candidates[0].own_question
     assert "5 jours" in EXTRACTOR.compose(candidates).text
+
+
+def test_a_one_word_title_is_the_question_only_when_both_ask_what_it_means() -> None:
+    """« C'est quoi les cookies ? » of « Un cookie : qu'est-ce que c'est ? » had been
+    answered by the kinds of cookies the entry lists, not by its opening definition."""
+    entry = SourcePassage(
+        1,
+        "Un cookie : qu'est-ce que c'est ?",
+        "",
+        "Un cookie est un petit fichier déposé sur votre terminal lors d'une visite.\n"
+        "Le terme de cookie recouvre par exemple :\n- les cookies HTTP ;\n- les cookies flash.\n",
+        opens_section=True,
+    )
+    for question in ("C'est quoi les cookies ?", "Qu'est-ce qu'un cookie ?"):
+        candidates = EXTRACTOR.candidates(question, [entry])
+        assert candidates[0].own_question, question
+        assert EXTRACTOR.compose(candidates).text.startswith("Un cookie est un petit fichier")
+    # One word asked another way is no question of its own (« Le PACS ? » stays short).
+    for question in ("Les cookies flash ?", "Combien de temps dure un cookie ?"):
+        assert not any(c.own_question for c in EXTRACTOR.candidates(question, [entry]))
